@@ -1,0 +1,81 @@
+"""Expected values for the visible checks, generated from the references.
+
+Learners have no solutions/, so each visible check reads fixed cases from
+``autograder/expected/<lesson>.json``. `python -m autograder expected`
+regenerates those files from the reference solutions; a test fails when a
+file is stale.
+"""
+
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from autograder import reference
+
+EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
+LESSON_MODULES = {
+    "01_dense_translation": "autograder.lesson01",
+}
+
+
+def encode(value):
+    """JSON-able form of arrays (with dtype) and plain values."""
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, dict):
+        return {key: encode(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def decode(value):
+    if isinstance(value, dict):
+        if set(value) == {"array", "dtype"}:
+            return np.array(value["array"], dtype=value["dtype"])
+        return {key: decode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    return value
+
+
+def path_for(lesson):
+    return EXPECTED_DIR / f"{lesson}.json"
+
+
+def load(lesson):
+    """The decoded visible cases of `lesson`."""
+    with open(path_for(lesson), encoding="utf-8") as file:
+        return decode(json.load(file))
+
+
+def build(lesson):
+    """Visible cases with expected values computed by the reference."""
+    module = importlib.import_module(LESSON_MODULES[lesson])
+    return encode(module.build_expected(reference.load(lesson)))
+
+
+def render(data):
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+def write_all():
+    EXPECTED_DIR.mkdir(exist_ok=True)
+    for lesson in LESSON_MODULES:
+        path_for(lesson).write_text(render(build(lesson)), encoding="utf-8")
+        print(f"wrote {path_for(lesson)}")
+
+
+def stale_lessons():
+    """Lessons whose expected file differs from what the reference gives."""
+    stale = []
+    for lesson in LESSON_MODULES:
+        path = path_for(lesson)
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != render(build(lesson)):
+            stale.append(lesson)
+    return stale

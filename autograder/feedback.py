@@ -1,0 +1,184 @@
+"""Short, specific failure messages and partial-credit bookkeeping."""
+
+import contextlib
+import io
+import math
+import warnings
+
+import numpy as np
+
+# Captured at import, before any learner code runs, so that a notebook that
+# reassigns np.allclose or np.array_equal cannot change how it is checked.
+_asarray = np.asarray
+_array_equal = np.array_equal
+_isclose = np.isclose
+_argwhere = np.argwhere
+_ndarray = np.ndarray
+
+PASS_MARK = "\u2714"
+FAIL_MARK = "\u2718"
+
+
+class CheckFailure(AssertionError):
+    """A check found a problem. Shown in Jupyter without a traceback."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def _render_traceback_(self):
+        # IPython calls this instead of printing the traceback: learners see
+        # what is wrong, not the inside of the checking code.
+        return [f"{FAIL_MARK} {line}" if i == 0 else f"  {line}"
+                for i, line in enumerate(self.message.splitlines())]
+
+
+def passed(message):
+    """Print the one-line success message of a visible check."""
+    print(f"{PASS_MARK} {message}")
+
+
+def call(func, name, *args, **kwargs):
+    """Call the learner's function; turn its exceptions into messages."""
+    if not callable(func):
+        raise CheckFailure(
+            f"{name} is {type(func).__name__}, not a function. Run the cell "
+            f"that defines {name}, then this check."
+        )
+    try:
+        with warnings.catch_warnings(), \
+                contextlib.redirect_stderr(io.StringIO()):
+            # Keras warnings (e.g. for input_dim=) would reach stderr, and
+            # nbgrader scores a test cell with any stderr output as 0.
+            warnings.simplefilter("ignore")
+            return func(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(
+            f"{name} is not implemented yet.\n"
+            f"Replace `raise NotImplementedError()` in the {name} cell "
+            "with your code, run that cell, then run this check again."
+        ) from None
+    except CheckFailure:
+        raise
+    except Exception as error:
+        arguments = describe_arguments(args, kwargs)
+        raise CheckFailure(
+            f"{name}({arguments}) raised {type(error).__name__}: {error}"
+        ) from None
+
+
+def describe_arguments(args, kwargs):
+    """A compact signature for messages: arrays by shape and dtype."""
+    parts = [describe_value(value) for value in args]
+    parts += [f"{key}={describe_value(value)}" for key, value in kwargs.items()]
+    return ", ".join(parts)
+
+
+def describe_value(value):
+    if isinstance(value, _ndarray):
+        return f"<{value.dtype} array {value.shape}>"
+    return repr(value)
+
+
+def require_array(value, what):
+    """The value as a plain ndarray, or a CheckFailure saying what it is."""
+    if not isinstance(value, _ndarray):
+        raise CheckFailure(
+            f"{what} returned {type(value).__name__}; expected a NumPy array."
+        )
+    # A plain ndarray view: ignores any __eq__ a subclass might override.
+    return _asarray(value).view(_ndarray)
+
+
+def same_array(first, second):
+    """Equal shapes and values (not dtypes), immune to patched NumPy."""
+    first, second = _asarray(first), _asarray(second)
+    return first.shape == second.shape and bool((first == second).all())
+
+
+def close_array(first, second, atol=1e-6, rtol=1e-6):
+    first, second = _asarray(first), _asarray(second)
+    return first.shape == second.shape and bool(
+        _isclose(first, second, atol=atol, rtol=rtol).all())
+
+
+def first_difference(got, expected, atol=0.0, rtol=0.0):
+    """Index and values where two same-shape arrays first differ, or None."""
+    if atol == 0 and rtol == 0:
+        unequal = got != expected
+    else:
+        unequal = ~_isclose(got, expected, atol=atol, rtol=rtol,
+                            equal_nan=False)
+    positions = _argwhere(unequal)
+    if len(positions) == 0:
+        return None
+    index = tuple(int(i) for i in positions[0])
+    return index, got[index], expected[index], len(positions)
+
+
+def compare_arrays(got, expected, what, atol=0.0, rtol=0.0,
+                   dtype="same"):
+    """Message describing how `got` differs from `expected`, or None.
+
+    Order: shape, then dtype (`dtype` is "same", "float" or None), then the
+    first differing value.
+    """
+    if got.shape != expected.shape:
+        return (f"{what}: shape {got.shape}, expected {expected.shape}.")
+    if dtype == "same" and got.dtype != expected.dtype:
+        return f"{what}: dtype {got.dtype}, expected {expected.dtype}."
+    if dtype == "float" and got.dtype.kind != "f":
+        return (f"{what}: dtype {got.dtype}, expected a float dtype "
+                "(e.g. float64).")
+    if got.dtype.kind not in "biuf":
+        return f"{what}: dtype {got.dtype} is not numeric."
+    difference = first_difference(got, expected, atol, rtol)
+    if difference is None:
+        return None
+    index, got_value, expected_value, count = difference
+    return (f"{what}: {count} value(s) differ; first at index "
+            f"{list(index)}: got {format_number(got_value)}, expected "
+            f"{format_number(expected_value)}.")
+
+
+def format_number(value):
+    value = float(value)
+    if math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+class HiddenScore:
+    """Runs hidden cases, prints one line each, and returns points earned.
+
+    Every case is a function that returns None when it passes, or a message.
+    A case that raises counts as failed with the exception as its message,
+    so one crash never hides the other cases' results.
+    """
+
+    def __init__(self, exercise):
+        self.exercise = exercise
+        self.results = []
+
+    def case(self, description, run):
+        try:
+            problem = run()
+        except CheckFailure as failure:
+            problem = failure.message
+        except Exception as error:
+            problem = f"raised {type(error).__name__}: {error}"
+        self.results.append((description, problem))
+
+    def points(self, points):
+        passed_count = sum(problem is None for _, problem in self.results)
+        total = len(self.results)
+        for description, problem in self.results:
+            if problem is None:
+                print(f"{PASS_MARK} {description}")
+            else:
+                first_line = problem.splitlines()[0]
+                print(f"{FAIL_MARK} {description}: {first_line}")
+        earned = round(points * passed_count / total, 2) if total else 0.0
+        print(f"{self.exercise}: {passed_count}/{total} hidden cases passed, "
+              f"{earned:g} of {points:g} points")
+        return float(earned)

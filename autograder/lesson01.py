@@ -1,0 +1,352 @@
+"""Checks for lesson 01: mean_image, shift_image, build_dense_model."""
+
+import numpy as np
+
+from autograder import expected, models, reference
+from autograder.feedback import (
+    CheckFailure,
+    HiddenScore,
+    call,
+    close_array,
+    compare_arrays,
+    passed,
+    require_array,
+    same_array,
+)
+
+LESSON = "01_dense_translation"
+
+
+# ---------------------------------------------------------------- cases ---
+
+def visible_inputs():
+    """The fixed inputs of the visible checks (expected values come later)."""
+    rng = np.random.default_rng(101)
+    # Bright pixels, several images per digit: a uint8 running sum wraps.
+    images = rng.integers(180, 256, size=(9, 4, 5), dtype=np.uint8)
+    labels = np.array([1, 3, 1, 2, 1, 3, 0, 1, 2], dtype=np.uint8)
+    image = np.arange(1, 31, dtype=np.uint8).reshape(5, 6)
+    shifts = [(2, 0), (-3, 0), (0, 1), (0, -2), (1, 1), (-2, 3), (0, 0),
+              (6, 0), (0, -5), (-10, 4)]
+    return {
+        "mean_image": {"images": images, "labels": labels,
+                       "digits": [1, 3, 0], "absent_digit": 7},
+        "shift_image": {"image": image, "float_image": image / 10.0,
+                        "shifts": shifts},
+        "build_dense_model": {"sizes": [[784, 10], [20, 3]]},
+    }
+
+
+def build_expected(ref):
+    """Visible cases with their expected values, from the reference `ref`."""
+    cases = visible_inputs()
+    mean_case = cases["mean_image"]
+    mean_case["expected"] = [
+        ref.mean_image(mean_case["images"], mean_case["labels"], digit)
+        for digit in mean_case["digits"]
+    ]
+    shift_case = cases["shift_image"]
+    image = shift_case["image"]
+    shift_case["expected"] = [
+        {"moved": ref.shift_image(image, dx, dy),
+         "reversed": ref.shift_image(image, -dx, -dy),
+         "swapped": ref.shift_image(image, dy, dx)}
+        for dx, dy in shift_case["shifts"]
+    ]
+    shift_case["float_expected"] = ref.shift_image(
+        shift_case["float_image"], 2, -1)
+    dense_case = cases["build_dense_model"]
+    dense_case["expected"] = [
+        models.describe(ref.build_dense_model(num_pixels, num_classes))
+        for num_pixels, num_classes in dense_case["sizes"]
+    ]
+    return cases
+
+
+def _cases(exercise):
+    return expected.load(LESSON)[exercise]
+
+
+# ----------------------------------------------------------- mean_image ---
+
+def _mean_problem(mean_image, images, labels, digit, want):
+    """Message for what mean_image got wrong on one case, or None."""
+    images_before = images.copy()
+    got = call(mean_image, "mean_image", images, labels, digit)
+    what = f"mean_image(images, labels, digit={digit})"
+    got = require_array(got, what)
+    if not same_array(images, images_before):
+        return f"{what} modified `images`; work on a copy."
+    problem = compare_arrays(got, want, what, atol=1e-4, rtol=1e-5,
+                             dtype="float")
+    if problem is None:
+        return None
+    hint = _mean_hint(got, images, labels, digit)
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def _mean_hint(got, images, labels, digit):
+    """Name the likely mistake by recognising its result."""
+    if got.shape != images.shape[1:]:
+        if got.shape == (1, *images.shape[1:]):
+            return "Drop the extra axis: average over axis 0 only."
+        return ("The result must have one image's shape (H, W): average "
+                "over axis 0, the image axis.")
+    all_mean = images.astype(np.float64).mean(axis=0)
+    if close_array(got, all_mean):
+        return ("That is the mean over all digits: keep only the images "
+                "whose label equals `digit`.")
+    selected = images[labels == digit]
+    wrapped = np.zeros(images.shape[1:], dtype=np.uint8)
+    for image in selected:
+        wrapped += image  # the learner's likely uint8 running sum
+    if len(selected) and close_array(got, wrapped / len(selected)):
+        return ("uint8 overflow: the running sum wrapped around at 256. "
+                "Convert to float before adding (or use np.mean).")
+    if got.dtype.kind != "f":
+        return "Return floats: the mean of integers is rarely an integer."
+    return None
+
+
+def mean_image(mean_image):
+    """Visible check of mean_image on fixed cases."""
+    case = _cases("mean_image")
+    for digit, want in zip(case["digits"], case["expected"]):
+        problem = _mean_problem(mean_image, case["images"], case["labels"],
+                                digit, want)
+        if problem:
+            raise CheckFailure(problem)
+    _expect_value_error(mean_image, case["images"], case["labels"],
+                        case["absent_digit"])
+    passed("mean_image: right means, float dtype, ValueError for a "
+           "digit with no images.")
+
+
+def _expect_value_error(mean_image, images, labels, digit):
+    try:
+        call(mean_image, "mean_image", images, labels, digit)
+    except CheckFailure as failure:
+        if "raised ValueError" in failure.message:
+            return
+        raise
+    raise CheckFailure(
+        f"mean_image(images, labels, digit={digit}) returned a value, but no "
+        f"image has label {digit}: raise ValueError with a clear message "
+        "(np.mean of nothing is nan, with only a warning)."
+    )
+
+
+def hidden_mean_image(mean_image, points):
+    """Hidden tests: mean_image against the reference on random data."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("mean_image")
+    rng = np.random.default_rng()
+    for trial in range(3):
+        height, width = rng.integers(3, 12, size=2)
+        count = int(rng.integers(20, 60))
+        images = rng.integers(0, 256, (count, height, width), dtype=np.uint8)
+        labels = rng.integers(0, 10, count)
+        digit = int(rng.choice(labels))
+        want = ref.mean_image(images, labels, digit)
+        score.case(f"random {count} images {height}x{width}, digit {digit}",
+                   lambda i=images, la=labels, d=digit, w=want:
+                   _mean_problem(mean_image, i, la, d, w))
+    bright = np.full((300, 6, 6), 255, dtype=np.uint8)
+    bright_labels = np.full(300, 4)
+    score.case("300 white images (a uint8 sum overflows)",
+               lambda: _mean_problem(
+                   mean_image, bright, bright_labels, 4,
+                   ref.mean_image(bright, bright_labels, 4)))
+    single = rng.integers(0, 256, (5, 7, 7), dtype=np.uint8)
+    single_labels = np.array([0, 2, 2, 9, 2])
+    score.case("only one image of the digit",
+               lambda: _mean_problem(
+                   mean_image, single, single_labels, 9,
+                   ref.mean_image(single, single_labels, 9)))
+    score.case("ValueError for an absent digit",
+               lambda: _expect_value_error(
+                   mean_image, single, single_labels, 5))
+    return score.points(points)
+
+
+# ---------------------------------------------------------- shift_image ---
+
+def _shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
+    """Message for what shift_image got wrong on one case, or None."""
+    before = image.copy()
+    what = f"shift_image(image, dx={dx}, dy={dy})"
+    got = require_array(call(shift_image, "shift_image", image, dx, dy),
+                        what)
+    if not same_array(image, before) or image.dtype != before.dtype:
+        return (f"{what} modified its input image; build a new array "
+                "(e.g. np.zeros_like(image)) instead.")
+    problem = compare_arrays(got, want, what)
+    if problem is None:
+        return None
+    if got.shape == want.shape and got.dtype == want.dtype:
+        rolled = np.roll(image, (dy, dx), axis=(0, 1))
+        if same_array(got, rolled) and (dx or dy):
+            return (f"{problem}\nLooks like np.roll: content wrapped around "
+                    "to the other side. Vacated pixels must be 0.")
+        if same_array(got, reversed_):
+            return (f"{problem}\nMoved the wrong way: positive dx moves "
+                    "content right, positive dy moves it down.")
+        if same_array(got, swapped):
+            return (f"{problem}\nRows and columns swapped: dx moves columns "
+                    "(axis 1), dy moves rows (axis 0).")
+        if not (got[want == 0] == 0).all():
+            return (f"{problem}\nVacated pixels must be 0; nothing may wrap "
+                    "around or stay behind.")
+    elif got.shape != want.shape:
+        return (f"{problem}\nKeep the input's shape: pad with zeros where "
+                "content leaves, do not crop or grow.")
+    else:
+        return (f"{problem}\nReturn the same dtype as the input "
+                "(np.zeros_like(image) keeps it).")
+    return problem
+
+
+def shift_image(shift_image):
+    """Visible check of shift_image on a 5x6 image with values 1..30."""
+    case = _cases("shift_image")
+    image = case["image"]
+    for (dx, dy), want in zip(case["shifts"], case["expected"]):
+        problem = _shift_problem(shift_image, image, dx, dy, want["moved"],
+                                 want["reversed"], want["swapped"])
+        if problem:
+            raise CheckFailure(problem)
+    problem = _shift_problem(shift_image, case["float_image"], 2, -1,
+                             case["float_expected"], None, None)
+    if problem:
+        raise CheckFailure(problem)
+    passed("shift_image: right direction, zeros fill, no wrap-around, "
+           "shape and dtype kept, input untouched.")
+
+
+def hidden_shift_image(shift_image, points):
+    """Hidden tests: shift_image against the reference on random images."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("shift_image")
+    rng = np.random.default_rng()
+
+    def add_case(image, dx, dy, label):
+        def run():
+            return _shift_problem(
+                shift_image, image, dx, dy, ref.shift_image(image, dx, dy),
+                ref.shift_image(image, -dx, -dy),
+                ref.shift_image(image, dy, dx))
+        score.case(label, run)
+
+    for _ in range(4):
+        height, width = (int(n) for n in rng.integers(4, 15, size=2))
+        image = rng.integers(1, 256, (height, width), dtype=np.uint8)
+        dx = int(rng.integers(-width + 1, width))
+        dy = int(rng.integers(-height + 1, height))
+        add_case(image, dx, dy, f"random {height}x{width}, dx={dx}, dy={dy}")
+    digit = rng.integers(1, 256, (28, 28), dtype=np.uint8)
+    add_case(digit, 28, 0, "shift by the full width gives zeros")
+    add_case(digit, 0, -40, "shift past the height gives zeros")
+    add_case(digit.astype(np.float32) / 255, -3, 2, "float32 image")
+    add_case(digit, -1, 0, "one pixel left (the lesson's first shift)")
+    return score.points(points)
+
+
+# ---------------------------------------------------- build_dense_model ---
+
+def _dense_problem(build_dense_model, num_pixels, num_classes, want):
+    """Message for what the built model gets wrong, or None."""
+    from cnn_course import import_tensorflow
+
+    _, keras = import_tensorflow()
+    what = f"build_dense_model(num_pixels={num_pixels}, " \
+           f"num_classes={num_classes})"
+    model = call(build_dense_model, "build_dense_model",
+                 num_pixels=num_pixels, num_classes=num_classes)
+    if not isinstance(model, keras.Model):
+        return f"{what} returned {type(model).__name__}, not a Keras model."
+    got = models.describe(model)
+    got_layers = [layer for layer in got["layers"]
+                  if layer["class"] != "InputLayer"]
+    want_layers = want["layers"]
+    if len(got_layers) != len(want_layers):
+        return (f"{what}: {len(got_layers)} layers "
+                f"{[models.format_layer(x) for x in got_layers]}, expected "
+                f"{[models.format_layer(x) for x in want_layers]}.")
+    for index, (got_layer, want_layer) in enumerate(
+            zip(got_layers, want_layers)):
+        if got_layer != want_layer:
+            return (f"{what}: layer {index} is "
+                    f"{models.format_layer(got_layer)}, expected "
+                    f"{models.format_layer(want_layer)}.")
+    if got["input_shape"] is None:
+        return (f"{what}: the model has no input shape. Start it with "
+                "keras.Input(shape=(num_pixels,)).")
+    for key in ("input_shape", "output_shape", "parameters"):
+        if got[key] != want[key]:
+            return f"{what}: {key} is {got[key]}, expected {want[key]}."
+    if got["optimizer"] is None:
+        return f"{what}: the model is not compiled; call model.compile(...)."
+    if got["optimizer"] != want["optimizer"]:
+        return (f"{what}: optimizer is {got['optimizer']}, expected "
+                f"{want['optimizer']} (optimizer='adam').")
+    if got["loss"] != want["loss"]:
+        hint = ""
+        if got["loss"] == "sparse_categorical_crossentropy":
+            hint = " The labels are one-hot vectors, not integers."
+        return (f"{what}: loss is {got['loss']}, expected "
+                f"{want['loss']}.{hint}")
+    if "accuracy" not in got["metrics"]:
+        return (f"{what}: metrics are {got['metrics']}; include "
+                "'accuracy'.")
+    return None
+
+
+def build_dense_model(build_dense_model):
+    """Visible check of the dense model's layers and compile settings."""
+    case = _cases("build_dense_model")
+    for (num_pixels, num_classes), want in zip(case["sizes"],
+                                               case["expected"]):
+        problem = _dense_problem(build_dense_model, num_pixels, num_classes,
+                                 want)
+        if problem:
+            raise CheckFailure(problem)
+    passed("build_dense_model: Dense(1024, relu) -> Dense(num_classes, "
+           "softmax), adam, categorical cross-entropy, accuracy.")
+
+
+def _learns_toy_problem(build_dense_model):
+    """The compiled model fits an easy one-hot problem in a few epochs."""
+    rng = np.random.default_rng(7)
+    num_pixels, num_classes = 12, 3
+    labels = rng.integers(0, num_classes, 96)
+    inputs = rng.normal(0, 0.3, (96, num_pixels)).astype("float32")
+    inputs[np.arange(96), labels] += 2.0
+    one_hot = np.eye(num_classes, dtype="float32")[labels]
+    model = call(build_dense_model, "build_dense_model",
+                 num_pixels=num_pixels, num_classes=num_classes)
+    history = model.fit(inputs, one_hot, epochs=15, batch_size=32,
+                        verbose=0)
+    accuracy = max(history.history.get("accuracy", [0.0]))
+    if accuracy < 0.9:
+        return (f"training on an easy 3-class problem reached accuracy "
+                f"{accuracy:.2f} (expected >= 0.9)")
+    return None
+
+
+def hidden_build_dense_model(build_dense_model, points):
+    """Hidden tests: architecture for random sizes, and it can learn."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("build_dense_model")
+    rng = np.random.default_rng()
+    sizes = [(784, 10)] + [
+        (int(rng.integers(5, 60)), int(rng.integers(2, 8))) for _ in range(2)
+    ]
+    for num_pixels, num_classes in sizes:
+        want = models.describe(ref.build_dense_model(num_pixels,
+                                                     num_classes))
+        score.case(f"{num_pixels} pixels, {num_classes} classes",
+                   lambda n=num_pixels, c=num_classes, w=want:
+                   _dense_problem(build_dense_model, n, c, w))
+    score.case("learns an easy one-hot problem",
+               lambda: _learns_toy_problem(build_dense_model))
+    return score.points(points)

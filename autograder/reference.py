@@ -1,0 +1,62 @@
+"""The reference solutions, read from the solution cells in solutions/.
+
+The solution notebooks are the one source of truth: hidden tests and the
+visible checks' expected values both come from executing their solution
+cells, never from a copy of the code.
+"""
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+
+SOLUTIONS_ENV_VAR = "COURSE_SOLUTIONS"
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+
+_cache = {}
+
+
+class ReferenceUnavailable(RuntimeError):
+    """The instructor's solutions/ folder is not on this machine."""
+
+
+def solutions_dir():
+    if os.environ.get(SOLUTIONS_ENV_VAR):
+        return Path(os.environ[SOLUTIONS_ENV_VAR])
+    return COURSE_ROOT / "solutions"
+
+
+def solution_notebook(lesson):
+    return solutions_dir() / lesson / f"{lesson}.ipynb"
+
+
+def reference_cells(notebook):
+    """Source of the setup cell and every code solution cell, in order."""
+    sources = []
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("grade_id") == "setup" or meta.get("solution"):
+            sources.append((meta.get("grade_id", "?"), cell.source))
+    return sources
+
+
+def load(lesson):
+    """A namespace holding the reference solutions of `lesson`."""
+    if lesson in _cache:
+        return _cache[lesson]
+    path = solution_notebook(lesson)
+    if not path.is_file():
+        raise ReferenceUnavailable(
+            f"hidden tests need the reference solutions ({path}); they run "
+            f"when the instructor grades, or set {SOLUTIONS_ENV_VAR}."
+        )
+    notebook = nbformat.read(path, as_version=4)
+    namespace = {"__name__": f"reference_{lesson}"}
+    for grade_id, source in reference_cells(notebook):
+        code = compile(source, f"{path.name}:{grade_id}", "exec")
+        exec(code, namespace)  # noqa: S102 - the instructor's own notebook
+    _cache[lesson] = SimpleNamespace(**namespace)
+    return _cache[lesson]

@@ -1,0 +1,18 @@
+"""Helpers for the "Why CNNs?" course: data, quiet TensorFlow, seeds, plots.
+
+Exercise solutions never live here; learners write those in the notebooks.
+"""
+
+from cnn_course.budget import grading_mode, training_budget
+from cnn_course.data import MNISTDataError, load_mnist
+from cnn_course.seeding import set_seed
+from cnn_course.tensorflow_setup import import_tensorflow
+
+__all__ = [
+    "MNISTDataError",
+    "grading_mode",
+    "import_tensorflow",
+    "load_mnist",
+    "set_seed",
+    "training_budget",
+]

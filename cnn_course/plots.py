@@ -1,0 +1,79 @@
+"""Small plotting helpers so notebook cells stay about one idea each."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def show_images(images, titles=None, ncols=10, size=1.4, cmap="gray"):
+    """Images in a grid, each with an optional title."""
+    images = list(images)
+    nrows = max(1, int(np.ceil(len(images) / ncols)))
+    ncols = min(ncols, len(images))
+    figure, axes = plt.subplots(nrows, ncols, squeeze=False,
+                                figsize=(size * ncols, size * nrows + 0.3))
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(images[index], cmap=cmap)
+            if titles is not None:
+                axis.set_title(str(titles[index]), fontsize=9)
+    figure.tight_layout()
+    plt.show()
+
+
+def plot_history(history, metrics=("loss", "accuracy")):
+    """Training and validation curves from a Keras History object."""
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3))
+    for axis, metric in zip(np.atleast_1d(axes), metrics):
+        epochs = np.arange(1, len(history.history[metric]) + 1)
+        axis.plot(epochs, history.history[metric], "o-", label="training")
+        validation = history.history.get(f"val_{metric}")
+        if validation is not None:
+            axis.plot(epochs, validation, "s--", label="test")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.legend()
+    figure.tight_layout()
+    plt.show()
+
+
+def plot_probability_bars(probabilities, shifts, images=None):
+    """One bar chart of class probabilities per shift, images above them."""
+    count = len(shifts)
+    rows = 2 if images is not None else 1
+    figure, axes = plt.subplots(rows, count, squeeze=False,
+                                figsize=(2.2 * count, 2.2 * rows + 0.4))
+    for column, shift in enumerate(shifts):
+        if images is not None:
+            axes[0, column].imshow(images[column], cmap="gray")
+            axes[0, column].axis("off")
+            axes[0, column].set_title(f"shift {shift:+d} px", fontsize=9)
+        axis = axes[rows - 1, column]
+        probs = probabilities[column]
+        colors = ["tab:orange" if digit == np.argmax(probs) else "tab:blue"
+                  for digit in range(len(probs))]
+        axis.bar(range(len(probs)), probs, color=colors)
+        axis.set_xticks(range(len(probs)))
+        axis.set_ylim(0, 1)
+        axis.tick_params(labelsize=7)
+    axes[rows - 1, 0].set_ylabel("probability")
+    figure.tight_layout()
+    plt.show()
+
+
+def plot_shift_curves(shifts, curves, ylabel, title=None, chance=None):
+    """Several named curves against the shift in pixels."""
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for name, values in curves.items():
+        axis.plot(shifts, values, "o-", label=name)
+    if chance is not None:
+        axis.axhline(chance, color="gray", linestyle=":", label="chance")
+    axis.set_xlabel("horizontal shift (pixels, + is right)")
+    axis.set_ylabel(ylabel)
+    axis.set_xticks(list(shifts))
+    if title:
+        axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    plt.show()

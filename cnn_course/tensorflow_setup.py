@@ -1,0 +1,59 @@
+"""Import TensorFlow and Keras without a red wall of C++ log lines.
+
+TensorFlow 2.21 writes its start-up lines (oneDNN, CPU features, CUDA
+stubs) from C++ straight to file descriptor 2, before its own logging is
+initialised, so neither TF_CPP_MIN_LOG_LEVEL nor Python's warnings filters
+catch all of them, and JupyterLab shows them in red. We point descriptor 2
+at a temporary file while importing, then pass on anything that is not one
+of those known start-up lines.
+"""
+
+import os
+import re
+import sys
+import tempfile
+
+# Lines TensorFlow prints on every start that tell a learner nothing.
+STARTUP_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog"
+    r"|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\]"
+    r"|To enable the following instructions"
+    r"|.*(cuda|cuDNN|cuFFT|cuBLAS|TensorRT|oneDNN|cpu_feature_guard))"
+)
+
+_modules = None
+
+
+def import_tensorflow():
+    """Return (tensorflow, keras), imported once and quietly."""
+    global _modules
+    if _modules is not None:
+        return _modules
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        sys.stderr.flush()
+        saved_fd = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+            import tensorflow as tf
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+    _pass_on_unexpected(text)
+    _modules = (tf, keras)
+    return _modules
+
+
+def _pass_on_unexpected(text):
+    """Write the captured lines that are not start-up noise to stderr."""
+    kept = [
+        line
+        for line in text.splitlines()
+        if line.strip() and not STARTUP_NOISE.match(line)
+    ]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)

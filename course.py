@@ -1,0 +1,74 @@
+"""The course's two commands.
+
+    python3 course.py lab     set up (first time only), open JupyterLab
+    python3 course.py test    set up (first time only), run every test
+
+Set-up makes a virtual environment in .venv/ and installs requirements.txt
+into it; it runs again only when requirements.txt or pyproject.toml change.
+Extra arguments after `test` go to pytest (e.g. `-k lesson01 -x`).
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / "requirements.sha256"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def requirements_hash():
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def python():
+    return str(BIN / ("python.exe" if os.name == "nt" else "python"))
+
+
+def set_up():
+    """Create .venv and install the pinned requirements if they changed."""
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        print("creating the virtual environment in .venv/ ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    wanted = requirements_hash()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("installing requirements.txt (first time: a few minutes) ...",
+          flush=True)
+    subprocess.run([python(), "-m", "pip", "install", "--quiet",
+                    "--upgrade", "pip"], check=True)
+    subprocess.run([python(), "-m", "pip", "install", "--quiet", "-r",
+                    "requirements.txt"], cwd=ROOT, check=True)
+    STAMP.write_text(wanted)
+
+
+def environment():
+    """nbgrader shells out to alembic, so the venv's bin/ goes on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def main(argv):
+    if not argv or argv[0] not in {"lab", "test"}:
+        print(__doc__)
+        return 2
+    set_up()
+    if argv[0] == "lab":
+        command = [python(), "-m", "jupyterlab",
+                   f"--ServerApp.root_dir={ROOT / 'notebooks'}", *argv[1:]]
+    else:
+        command = [python(), "-m", "pytest", *argv[1:]]
+    return subprocess.run(command, cwd=ROOT, env=environment()).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

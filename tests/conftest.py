@@ -1,0 +1,21 @@
+"""Shared fixtures: the repository root and quiet TensorFlow."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session")
+def root():
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def keras():
+    from cnn_course import import_tensorflow
+
+    return import_tensorflow()[1]

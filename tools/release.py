@@ -1,0 +1,68 @@
+"""Generate the student notebooks from solutions/ (the only way to make them).
+
+    python tools/release.py                  # every lesson into notebooks/
+    python tools/release.py 01_dense_translation
+    python tools/release.py --output /tmp/x  # elsewhere, throwaway gradebook
+
+Runs `nbgrader generate_assignment` (which strips solutions and hidden tests,
+locks cells and records each lesson in the gradebook), then the same clean
+step as for solutions/, so that notebooks/ is byte-for-byte reproducible.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import clean_notebooks  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lessons():
+    return sorted(path.name for path in (ROOT / "solutions").iterdir()
+                  if path.is_dir() and not path.name.startswith("."))
+
+
+def nbgrader_env():
+    """nbgrader shells out to alembic: put this Python's bin/ on PATH."""
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def generate(lesson_ids, output=None):
+    with tempfile.TemporaryDirectory() as scratch:
+        options = []
+        if output is not None:
+            db = Path(scratch) / "gradebook.db"
+            options = [f"--CourseDirectory.release_directory={output}",
+                       f"--CourseDirectory.db_url=sqlite:///{db}"]
+        for lesson in lesson_ids:
+            subprocess.run(
+                [sys.executable, "-m", "nbgrader", "generate_assignment",
+                 lesson, "--force", "--log-level=WARN", *options],
+                cwd=ROOT, env=nbgrader_env(), check=True)
+    release_dir = Path(output) if output is not None else ROOT / "notebooks"
+    paths = [path for lesson in lesson_ids
+             for path in (release_dir / lesson).glob("*.ipynb")]
+    clean_notebooks.main([str(path) for path in paths])
+    return release_dir
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*", help="default: all lessons")
+    parser.add_argument("--output", help="release folder (default notebooks/)")
+    args = parser.parse_args(argv)
+    release_dir = generate(args.lessons or lessons(), args.output)
+    print(f"student notebooks written to {release_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
