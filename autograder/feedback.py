@@ -70,7 +70,8 @@ def call(func, name, *args, **kwargs):
 def describe_arguments(args, kwargs):
     """A compact signature for messages: arrays by shape and dtype."""
     parts = [describe_value(value) for value in args]
-    parts += [f"{key}={describe_value(value)}" for key, value in kwargs.items()]
+    parts += [f"{key}={describe_value(value)}"
+              for key, value in kwargs.items()]
     return ", ".join(parts)
 
 

@@ -141,7 +141,7 @@ def hidden_mean_image(mean_image, points):
     ref = reference.load(LESSON)
     score = HiddenScore("mean_image")
     rng = np.random.default_rng()
-    for trial in range(3):
+    for _ in range(3):
         height, width = rng.integers(3, 12, size=2)
         count = int(rng.integers(20, 60))
         images = rng.integers(0, 256, (count, height, width), dtype=np.uint8)
@@ -324,9 +324,9 @@ def _learns_toy_problem(build_dense_model):
     one_hot = np.eye(num_classes, dtype="float32")[labels]
     model = call(build_dense_model, "build_dense_model",
                  num_pixels=num_pixels, num_classes=num_classes)
-    history = model.fit(inputs, one_hot, epochs=15, batch_size=32,
-                        verbose=0)
-    accuracy = max(history.history.get("accuracy", [0.0]))
+    model.fit(inputs, one_hot, epochs=15, batch_size=32, verbose=0)
+    predictions = model.predict(inputs, verbose=0)
+    accuracy = float((predictions.argmax(axis=1) == labels).mean())
     if accuracy < 0.9:
         return (f"training on an easy 3-class problem reached accuracy "
                 f"{accuracy:.2f} (expected >= 0.9)")

@@ -9,6 +9,10 @@ import re
 
 LOSS_ALIASES = {"categoricalcrossentropy": "categorical_crossentropy"}
 ACCURACY_NAMES = {"accuracy", "acc", "categorical_accuracy"}
+# The settings that define a layer for the course's exercises, in the order
+# messages show them.
+LAYER_SETTINGS = ("units", "filters", "kernel_size", "pool_size",
+                  "activation", "height_factor", "width_factor")
 
 
 def snake_case(name):
@@ -19,8 +23,7 @@ def layer_summary(layer):
     """(class name, key settings) of one layer, for messages and compares."""
     config = layer.get_config()
     summary = {"class": type(layer).__name__}
-    for key in ("units", "filters", "kernel_size", "pool_size",
-                "activation", "height_factor", "width_factor"):
+    for key in LAYER_SETTINGS:
         if key in config:
             value = config[key]
             summary[key] = list(value) if isinstance(value, tuple) else value
@@ -28,7 +31,8 @@ def layer_summary(layer):
 
 
 def format_layer(summary):
-    settings = [str(value) for key, value in summary.items() if key != "class"]
+    settings = [str(summary[key]) for key in LAYER_SETTINGS
+                if key in summary]
     return f"{summary['class']}({', '.join(settings)})"
 
 

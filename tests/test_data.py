@@ -8,7 +8,8 @@ import pytest
 from cnn_course import MNISTDataError, load_mnist
 from cnn_course.data import EXPECTED_LAYOUT
 
-FILE_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
+FILE_SHA256 = (
+    "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64")
 CONTENT_SHA256 = (
     "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16")
 SMALL_LAYOUT = {
