@@ -14,6 +14,10 @@ def main(argv=None):
         help="regenerate the visible checks' expected values from solutions/",
     )
     expected_parser.add_argument(
+        "lessons", nargs="*",
+        help="lesson ids (default: every lesson with an expected file)",
+    )
+    expected_parser.add_argument(
         "--check", action="store_true",
         help="only report stale files; exit 1 if any",
     )
@@ -24,7 +28,7 @@ def main(argv=None):
             for lesson in stale:
                 print(f"stale: {expected.path_for(lesson)}")
             return 1 if stale else 0
-        expected.write_all()
+        expected.write(args.lessons)
     return 0
 
 

@@ -15,9 +15,16 @@ import numpy as np
 from autograder import reference
 
 EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
-LESSON_MODULES = {
-    "01_dense_translation": "autograder.lesson01",
-}
+
+
+def lessons():
+    """Lesson ids that have visible cases (one JSON file each)."""
+    return sorted(path.stem for path in EXPECTED_DIR.glob("*.json"))
+
+
+def module_for(lesson):
+    """The check module of a lesson: 01_dense_translation -> lesson01."""
+    return importlib.import_module(f"autograder.lesson{lesson[:2]}")
 
 
 def encode(value):
@@ -55,7 +62,7 @@ def load(lesson):
 
 def build(lesson):
     """Visible cases with expected values computed by the reference."""
-    module = importlib.import_module(LESSON_MODULES[lesson])
+    module = module_for(lesson)
     return encode(module.build_expected(reference.load(lesson)))
 
 
@@ -63,9 +70,10 @@ def render(data):
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
-def write_all():
+def write(lesson_ids=None):
+    """Write the expected files of `lesson_ids` (default: all existing)."""
     EXPECTED_DIR.mkdir(exist_ok=True)
-    for lesson in LESSON_MODULES:
+    for lesson in lesson_ids or lessons():
         path_for(lesson).write_text(render(build(lesson)), encoding="utf-8")
         print(f"wrote {path_for(lesson)}")
 
@@ -73,7 +81,7 @@ def write_all():
 def stale_lessons():
     """Lessons whose expected file differs from what the reference gives."""
     stale = []
-    for lesson in LESSON_MODULES:
+    for lesson in lessons():
         path = path_for(lesson)
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != render(build(lesson)):
