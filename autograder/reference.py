@@ -31,14 +31,19 @@ def solution_notebook(lesson):
     return solutions_dir() / lesson / f"{lesson}.ipynb"
 
 
+def is_setup(grade_id):
+    """Locked cells that solutions rely on: `setup` and `setup_<name>`."""
+    return grade_id == "setup" or grade_id.startswith("setup_")
+
+
 def reference_cells(notebook):
-    """Source of the setup cell and every code solution cell, in order."""
+    """Source of the setup cells and every code solution cell, in order."""
     sources = []
     for cell in notebook.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code":
             continue
-        if meta.get("grade_id") == "setup" or meta.get("solution"):
+        if is_setup(meta.get("grade_id", "")) or meta.get("solution"):
             sources.append((meta.get("grade_id", "?"), cell.source))
     return sources
 
