@@ -1,0 +1,266 @@
+"""Grade a folder or zip of submissions with nbgrader, one command.
+
+    python -m autograder grade SUBMISSIONS [--jobs N] [--output DIR]
+
+Every student is graded in a private nbgrader course folder with its own
+copy of the gradebook, so `--jobs N` runs students in parallel without two
+processes ever writing one SQLite file (nbgrader's FAQ warns against that).
+The results are then written, by this process alone, to DIR/grades.csv,
+DIR/feedback/<student>/<lesson>/<lesson>.html and DIR/gradebook.db (one
+gradebook with every submission, for the formgrader's manual grading).
+"""
+
+import csv
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from autograder import submissions
+
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+CSV_COLUMNS = ["student", "lesson", "score", "max_score", "status",
+               "needs_manual_grade", "detail"]
+STATUSES = {
+    "graded": "executed and scored",
+    "timeout": "a cell ran past the per-cell time limit; scored as run",
+    "kernel_died": "the kernel died (memory cap, os._exit, crash)",
+    "grading_error": "nbgrader failed on this notebook; see detail",
+    "missing": "the student submitted other lessons but not this one",
+    "invalid_notebook": "not JSON, or not a valid nbformat 4 notebook",
+    "bad_filename": "name matches neither layout, or unknown lesson",
+    "duplicate": "a second file for the same student and lesson",
+}
+
+
+def lesson_ids(solutions):
+    return sorted(path.name for path in Path(solutions).iterdir()
+                  if (path / f"{path.name}.ipynb").is_file())
+
+
+def nbgrader_env():
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    env.pop("NBGRADER_EXECUTION", None)
+    return env
+
+
+def course_options(root, solutions, timeout):
+    return [
+        f"--CourseDirectory.root={root}",
+        f"--CourseDirectory.source_directory={solutions}",
+        "--CourseDirectory.release_directory=release",
+        "--CourseDirectory.submitted_directory=submitted",
+        "--CourseDirectory.autograded_directory=autograded",
+        "--CourseDirectory.feedback_directory=feedback",
+        f"--CourseDirectory.db_url=sqlite:///{root}/gradebook.db",
+        f"--Execute.timeout={timeout}",
+        "--log-level=WARN",
+    ]
+
+
+def memory_limiter(memory_mb):
+    """preexec_fn capping the address space of nbgrader and its kernel."""
+    if not memory_mb:
+        return None
+    limit = int(memory_mb) * 1024 * 1024
+
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def run_nbgrader(root, args, options, memory_mb=None, timeout=None):
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", root)
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, *options], cwd=root,
+        env=nbgrader_env(), capture_output=True, text=True,
+        preexec_fn=memory_limiter(memory_mb), timeout=timeout)
+
+
+def prepare_template(work, solutions, lessons, timeout):
+    """A course folder whose gradebook knows every lesson's cells."""
+    template = work / "template"
+    template.mkdir(parents=True)
+    options = course_options(template, solutions, timeout)
+    for lesson in lessons:
+        result = run_nbgrader(template, ["generate_assignment", lesson,
+                                         "--force"], options)
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {lesson} "
+                               f"failed:\n{result.stdout}{result.stderr}")
+    return template
+
+
+def grade_student(student, entries, template, work, solutions, settings):
+    """Autograde and write feedback for one student's lessons, in private."""
+    root = work / "students" / student
+    root.mkdir(parents=True)
+    shutil.copy(template / "gradebook.db", root / "gradebook.db")
+    options = course_options(root, solutions, settings["timeout"])
+    for entry in entries:
+        folder = root / "submitted" / student / entry.lesson
+        folder.mkdir(parents=True)
+        shutil.copy(entry.path, folder / f"{entry.lesson}.ipynb")
+        try:
+            result = run_nbgrader(
+                root, ["autograde", entry.lesson, "--student", student,
+                       "--create", "--force"], options,
+                settings["memory_mb"], settings["notebook_timeout"])
+        except subprocess.TimeoutExpired:
+            entry.status = "timeout"
+            entry.detail = (f"grading took over "
+                            f"{settings['notebook_timeout']} s")
+            continue
+        entry.status, entry.detail = autograde_status(root, student,
+                                                      entry.lesson, result)
+        if entry.status in {"graded", "timeout"}:
+            run_nbgrader(root, ["generate_feedback", entry.lesson,
+                                "--student", student, "--force"], options)
+            read_scores(root, student, entry)
+    return root
+
+
+def autograde_status(root, student, lesson, result):
+    """The entry's status from nbgrader's exit code, log and notebook."""
+    log = result.stdout + result.stderr
+    notebook = root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    if "DeadKernelError" in log or "Kernel died" in log:
+        return "kernel_died", "the kernel died while running the notebook"
+    if result.returncode != 0 or not notebook.is_file():
+        lines = [line for line in log.splitlines() if line.strip()]
+        return "grading_error", " | ".join(lines[-3:])[:500]
+    import nbformat
+
+    executed = nbformat.read(notebook, as_version=4)
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            if output.get("ename") == "CellTimeoutError":
+                return "timeout", "a cell exceeded the per-cell time limit"
+    return "graded", ""
+
+
+def read_scores(root, student, entry):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root}/gradebook.db") as gradebook:
+        submission = gradebook.find_submission(entry.lesson, student)
+        entry.score = round(float(submission.score), 2)
+        entry.max_score = float(submission.max_score)
+        entry.needs_manual_grade = bool(submission.needs_manual_grade)
+
+
+def copy_feedback(root, student, entry, output):
+    source = root / "feedback" / student / entry.lesson / \
+        f"{entry.lesson}.html"
+    if source.is_file():
+        target = output / "feedback" / student / entry.lesson
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target / source.name)
+
+
+def write_csv(entries, path):
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(CSV_COLUMNS)
+        for entry in entries:
+            writer.writerow([
+                entry.student, entry.lesson,
+                "" if entry.score is None else f"{entry.score:g}",
+                "" if entry.max_score is None else f"{entry.max_score:g}",
+                entry.status, "yes" if entry.needs_manual_grade else "no",
+                entry.detail,
+            ])
+
+
+def summary_table(entries):
+    """Student x lesson: score/max and status, as printable text."""
+    lessons = sorted({entry.lesson for entry in entries if entry.lesson})
+    students = sorted({entry.student for entry in entries})
+    cells = {(entry.student, entry.lesson): entry for entry in entries}
+    header = ["student", *lessons]
+    rows = []
+    for student in students:
+        row = [student]
+        for lesson in lessons:
+            entry = cells.get((student, lesson))
+            if entry is None:
+                row.append("")
+            elif entry.score is not None:
+                row.append(f"{entry.score:g}/{entry.max_score:g} "
+                           f"{entry.status}")
+            else:
+                row.append(entry.status)
+        rows.append(row)
+    widths = [max(len(str(row[i])) for row in [header, *rows])
+              for i in range(len(header))]
+    lines = ["  ".join(str(value).ljust(width)
+                       for value, width in zip(row, widths))
+             for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    unplaced = [entry for entry in entries if not entry.lesson]
+    for entry in unplaced:
+        lines.append(f"{entry.student}: {entry.status} ({entry.detail})")
+    return "\n".join(lines)
+
+
+def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
+          notebook_timeout=900, solutions=None, progress=True):
+    """Grade every submission in `source` (folder or .zip); return entries."""
+    from tqdm import tqdm
+
+    from autograder import merge
+
+    solutions = Path(solutions or COURSE_ROOT / "solutions").resolve()
+    output = Path(output).resolve()
+    lessons = lesson_ids(solutions)
+    settings = {"timeout": timeout, "memory_mb": memory_mb,
+                "notebook_timeout": notebook_timeout}
+    with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
+        scratch = Path(scratch)
+        source = Path(source)
+        if source.is_file() and source.suffix == ".zip":
+            source = submissions.extract_zip(source, scratch / "unzipped")
+        elif not source.is_dir():
+            raise FileNotFoundError(
+                f"{source}: expected a folder or a .zip of submissions")
+        gradable, others = submissions.collect(source, lessons)
+        for name in ("feedback", "work"):
+            shutil.rmtree(output / name, ignore_errors=True)
+        output.mkdir(parents=True, exist_ok=True)
+        work = output / "work"
+        found = sorted({entry.lesson for entry in gradable})
+        template = prepare_template(work, solutions, found, timeout)
+        by_student = {}
+        for entry in gradable:
+            by_student.setdefault(entry.student, []).append(entry)
+        bar = tqdm(total=len(gradable), unit="notebook", disable=not progress,
+                   desc="grading")
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(grade_student, student, entries, template,
+                                   work, solutions, settings): student
+                       for student, entries in by_student.items()}
+            for future in as_completed(futures):
+                student = futures[future]
+                try:
+                    root = future.result()
+                except Exception as error:  # keep the batch going
+                    for entry in by_student[student]:
+                        entry.status = "grading_error"
+                        entry.detail = f"{type(error).__name__}: {error}"
+                    bar.update(len(by_student[student]))
+                    continue
+                for entry in by_student[student]:
+                    copy_feedback(root, student, entry, output)
+                bar.update(len(by_student[student]))
+        bar.close()
+        entries = sorted(gradable + others,
+                         key=lambda e: (e.student, e.lesson, e.status))
+        merge.merge_gradebooks(template, work / "students", output)
+        write_csv(entries, output / "grades.csv")
+        shutil.rmtree(work, ignore_errors=True)
+    return entries
