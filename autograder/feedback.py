@@ -1,8 +1,12 @@
 """Short, specific failure messages and partial-credit bookkeeping."""
 
+import builtins
 import contextlib
+import dis
 import io
 import math
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -183,3 +187,168 @@ class HiddenScore:
         print(f"{self.exercise}: {passed_count}/{total} hidden cases passed, "
               f"{earned:g} of {points:g} points")
         return float(earned)
+
+
+# --------------------------------------------------------- from scratch ---
+#
+# "From scratch" exercises must not call a library's convolution or pooling.
+# Two independent detectors, so that neither an alias nor an import hidden
+# inside the function gets through:
+#
+# - `library_references(func)` reads the function's bytecode (and that of
+#   nested functions, closures and the notebook's own helper functions it
+#   refers to, recursively), resolves every dotted name it loads
+#   (`tf.nn.conv2d`, `signal.correlate2d`, `Conv2D`) and every import it makes,
+#   and reports those that belong to a forbidden package, by name.
+# - `LibraryWatch` runs the call under `sys.setprofile` and records the first
+#   Python or C function entered that belongs to a forbidden package, however
+#   it was reached (getattr, a module imported at call time, a helper
+#   defined elsewhere).
+
+# Packages a from-scratch exercise must not call, by the name learners know.
+# SciPy and NumPy are fine in general; scipy.signal and scipy.ndimage hold
+# SciPy's convolutions and filters.
+LIBRARIES = {
+    "tensorflow": "TensorFlow",
+    "keras": "Keras",
+    "tf_keras": "Keras",
+    "torch": "PyTorch",
+    "jax": "JAX",
+    "scipy.signal": "SciPy",
+    "scipy.ndimage": "SciPy",
+    "cv2": "OpenCV",
+    "skimage": "scikit-image",
+}
+_library_cache = {}
+
+
+def library_of(module_name):
+    """The forbidden library a module belongs to ("TensorFlow"), or None."""
+    if not isinstance(module_name, str):
+        return None
+    if module_name not in _library_cache:
+        _library_cache[module_name] = next(
+            (library for package, library in LIBRARIES.items()
+             if module_name == package
+             or module_name.startswith(package + ".")), None)
+    return _library_cache[module_name]
+
+
+def _module_name(obj):
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    name = getattr(obj, "__module__", None)
+    if name is None and isinstance(getattr(obj, "__self__", None),
+                                   types.ModuleType):
+        name = obj.__self__.__name__  # a C function of a module
+    return name
+
+
+def _loaded_names(code):
+    """Dotted names a code object loads and modules it imports (nested)."""
+    found, chain, imported = [], None, ""
+    for instruction in dis.get_instructions(code):
+        name, value = instruction.opname, instruction.argval
+        if name in ("LOAD_ATTR", "LOAD_METHOD") and chain:
+            chain.append(value)
+            continue
+        if chain:
+            found.append(("name", chain))
+            chain = None
+        if name in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF"):
+            chain = [value]
+        elif name == "IMPORT_NAME":
+            imported = value
+            found.append(("import", [value]))
+        elif name == "IMPORT_FROM":
+            found.append(("import", [f"{imported}.{value}"]))
+    if chain:
+        found.append(("name", chain))
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            found += _loaded_names(constant)
+    return found
+
+
+def _scope(func):
+    """Names visible to `func`: builtins, its globals, its closure."""
+    scope = dict(vars(builtins))
+    scope.update(getattr(func, "__globals__", {}))
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        with contextlib.suppress(ValueError):  # an empty cell
+            scope[name] = cell.cell_contents
+    return scope
+
+
+def library_references(func, _seen=None):
+    """Library functions `func` refers to, e.g. ["tf.nn.conv2d (TensorFlow)"].
+
+    Follows the notebook's own functions that `func` calls (those sharing
+    its globals), so a helper that hides the call is found too.
+    """
+    seen = _seen if _seen is not None else set()
+    if not isinstance(func, types.FunctionType) or func in seen:
+        return []
+    seen.add(func)
+    scope, found = _scope(func), []
+    for kind, chain in _loaded_names(func.__code__):
+        dotted = ".".join(chain)
+        if kind == "import":
+            if library_of(dotted):
+                found.append(f"import {dotted} ({library_of(dotted)})")
+            continue
+        if chain[0] not in scope:
+            continue
+        obj = scope[chain[0]]
+        try:
+            for attribute in chain[1:]:
+                obj = getattr(obj, attribute)
+        except Exception:  # an attribute of a local object: not resolvable
+            continue
+        library = library_of(_module_name(obj))
+        if library and (callable(obj) or isinstance(obj, types.ModuleType)):
+            found.append(f"{dotted} ({library})")
+        elif (isinstance(obj, types.FunctionType)
+              and obj.__globals__ is func.__globals__):
+            found += [f"{dotted} -> {inner}" for inner in
+                      library_references(obj, seen)]
+    return list(dict.fromkeys(found))
+
+
+class LibraryWatch:
+    """Context manager: records the first call into a forbidden library.
+
+    `found` is then e.g. "TensorFlow (tensorflow.python.ops.nn_ops, called
+    from conv2d line 4)": the library's module and the learner's call.
+    Uses `sys.setprofile` for the current thread and restores whatever
+    profiler was set before.
+    """
+
+    def __init__(self):
+        self.found = None
+
+    def _profile(self, frame, event, arg):
+        if self.found is not None:
+            return
+        if event == "call":
+            module, caller = frame.f_globals.get("__name__"), frame.f_back
+        elif event == "c_call":
+            module, caller = _module_name(arg), frame
+        else:
+            return
+        library = library_of(module)
+        if library:
+            where = ""
+            if caller is not None:
+                where = (f", called from {caller.f_code.co_name} line "
+                         f"{caller.f_lineno}")
+            self.found = f"{library} ({module}{where})"
+
+    def __enter__(self):
+        self._previous = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(self._previous)
+        return False

@@ -77,3 +77,62 @@ def plot_shift_curves(shifts, curves, ylabel, title=None, chance=None):
     axis.legend()
     figure.tight_layout()
     plt.show()
+
+
+def plot_windows(matrix, kernel, positions, titles=None, size=2.6):
+    """A small matrix with its numbers, once per window position.
+
+    The window of the kernel's shape whose top-left corner is at each
+    (row, col) of `positions` is shaded, and each of its numbers is shown
+    with the kernel weight it is multiplied with (in red).
+    """
+    matrix, kernel = np.asarray(matrix), np.asarray(kernel)
+    rows, cols = kernel.shape
+    figure, axes = plt.subplots(1, len(positions), squeeze=False,
+                                figsize=(size * len(positions), size + 0.3))
+    for index, (row, col) in enumerate(positions):
+        axis = axes[0, index]
+        shade = np.zeros(matrix.shape)
+        shade[row:row + rows, col:col + cols] = 1
+        axis.imshow(shade, cmap="Oranges", vmin=0, vmax=2.5)
+        for (r, c), value in np.ndenumerate(matrix):
+            inside = row <= r < row + rows and col <= c < col + cols
+            axis.text(c, r - 0.12 * inside, f"{value:g}", ha="center",
+                      va="center", fontsize=11)
+            if inside:
+                weight = kernel[r - row, c - col]
+                axis.text(c, r + 0.28, f"\u00d7{weight:g}", ha="center",
+                          va="center", fontsize=8, color="tab:red")
+        axis.add_patch(plt.Rectangle((col - 0.5, row - 0.5), cols, rows,
+                                     fill=False, edgecolor="tab:red",
+                                     linewidth=2))
+        axis.set_xticks(np.arange(-0.5, matrix.shape[1]), minor=True)
+        axis.set_yticks(np.arange(-0.5, matrix.shape[0]), minor=True)
+        axis.grid(which="minor", color="gray", linewidth=0.5)
+        axis.tick_params(which="both", length=0, labelbottom=False,
+                         labelleft=False)
+        if titles is not None:
+            axis.set_title(str(titles[index]), fontsize=9)
+    figure.tight_layout()
+    plt.show()
+
+
+def show_feature_maps(image, feature_maps, titles, size=2.4):
+    """An image (gray) beside signed feature maps (blue < 0 < red).
+
+    `titles` has one entry for the image, then one per feature map. Each
+    map has its own colour scale, symmetric around 0 (white).
+    """
+    panels = [image, *feature_maps]
+    figure, axes = plt.subplots(1, len(panels), squeeze=False,
+                                figsize=(size * len(panels), size + 0.3))
+    for index, (axis, panel) in enumerate(zip(axes[0], panels)):
+        if index == 0:
+            axis.imshow(panel, cmap="gray")
+        else:
+            limit = float(np.abs(panel).max()) or 1.0
+            axis.imshow(panel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        axis.set_title(str(titles[index]), fontsize=9)
+        axis.axis("off")
+    figure.tight_layout()
+    plt.show()

@@ -1,0 +1,603 @@
+"""Checks for lesson 02: conv_output_size, conv2d, conv2d_fast.
+
+conv2d and conv2d_fast are "from scratch": a version that calls a library's
+convolution (TensorFlow/Keras, SciPy's signal or ndimage, PyTorch, ...) fails
+the visible check with the reason and gets 0 hidden points. `_Scratch`
+combines the two detectors of `autograder.feedback`: the function's bytecode
+is scanned for library names before it runs (`library_references`), and every
+call runs under a profiler that records any call into such a library
+(`LibraryWatch`).
+
+The likely mistakes are recognised by comparing the learner's output with
+what the reference gives for the mistaken computation (a flipped kernel,
+stride 1, padding on one side, inputs truncated to integers, ...), computed
+when the expected values are generated, or at grading time for hidden tests.
+"""
+
+import time
+
+import numpy as np
+
+from autograder import expected, reference
+from autograder.feedback import (
+    FAIL_MARK,
+    CheckFailure,
+    HiddenScore,
+    LibraryWatch,
+    call,
+    close_array,
+    compare_arrays,
+    library_references,
+    passed,
+    require_array,
+    same_array,
+)
+
+LESSON = "02_convolution_by_hand"
+
+# The seed's matrices. The seed gives A's first three rows; the last two are
+# the lesson's choice (the notebook says so).
+A = np.array([[1, 2, 0, 2, 3],
+              [1, 1, 1, 2, 0],
+              [3, 3, 2, 1, 2],
+              [2, 0, 1, 3, 1],
+              [0, 1, 3, 2, 2]])
+B = np.array([[3, 1, 1],
+              [2, 3, 1],
+              [2, 2, 3]])
+
+# conv2d_fast must be vectorized: this many images and filters in SPEED_LIMIT
+# seconds. The reference takes a few milliseconds; a Python loop over the
+# 216,320 windows takes seconds.
+SPEED_CASE = {"images": 40, "size": 28, "filters": 8, "kernel": 3}
+SPEED_LIMIT = 0.5
+
+
+# ---------------------------------------------------------------- cases ---
+
+def visible_inputs():
+    """The fixed inputs of the visible checks (expected values come later)."""
+    rng = np.random.default_rng(202)
+    float_image = np.round(rng.uniform(-3, 3, (6, 7)), 2)
+    float_kernel = np.array([[0.5, -1.25, 0.75], [2.5, 0.25, -0.5]])
+    int_image = rng.integers(0, 10, (7, 6))
+    int_kernel = np.array([[1, 0], [2, -1], [0, 3]])
+    small = np.array([[0.5, 1.0, 1.5], [2.0, 2.5, 3.0], [3.5, 4.0, 4.5]])
+    conv_cases = [
+        (A, B, 1, 0, "A, B"),
+        (float_image, float_kernel, 1, 0, "image 6x7, kernel 2x3"),
+        (A, B, 2, 0, "A, B"),
+        (A, B, 1, 1, "A, B"),
+        (A, B, 2, 1, "A, B"),
+        (int_image, int_kernel, 2, 2, "image 7x6, kernel 3x2"),
+        (small, np.arange(16.0).reshape(4, 4) / 4, 1, 1,
+         "image 3x3, kernel 4x4"),
+        (rng.uniform(-1, 1, (3, 5)).round(2),
+         rng.uniform(-1, 1, (3, 5)).round(2), 1, 0, "image 3x5, kernel 3x5"),
+    ]
+    return {
+        "conv_output_size": {
+            "sizes": [[5, 3, 1, 0], [5, 3, 2, 0], [5, 3, 1, 1],
+                      [5, 3, 2, 1], [28, 3, 1, 0], [28, 5, 1, 2],
+                      [28, 3, 2, 1], [7, 3, 3, 0], [10, 4, 3, 2],
+                      [4, 4, 1, 0], [4, 6, 1, 1]],
+            "errors": [[3, 5, 1, 0], [2, 3, 2, 0], [1, 4, 1, 1]],
+        },
+        "conv2d": {
+            "cases": [{"image": image, "kernel": kernel, "stride": stride,
+                       "padding": padding, "label": label}
+                      for image, kernel, stride, padding, label
+                      in conv_cases],
+            "errors": [
+                {"image": A, "kernel": B, "stride": 0, "padding": 0,
+                 "label": "A, B", "reason": "stride < 1"},
+                {"image": A, "kernel": B, "stride": 1, "padding": -1,
+                 "label": "A, B", "reason": "negative padding"},
+                {"image": A, "kernel": np.ones((6, 6)), "stride": 1,
+                 "padding": 0, "label": "A, kernel 6x6",
+                 "reason": "a 6x6 kernel does not fit in the 5x5 image"},
+            ],
+        },
+        "conv2d_fast": {
+            "cases": [
+                {"images": np.round(rng.normal(0, 1, (3, 6, 7)), 2),
+                 "kernels": np.round(rng.normal(0, 1, (3, 2, 4)), 2)},
+                {"images": rng.integers(0, 256, (2, 8, 8), dtype=np.uint8),
+                 "kernels": rng.normal(0, 1, (3, 3, 5)).astype(np.float32)},
+                {"images": np.round(rng.uniform(0, 1, (1, 5, 5)), 2),
+                 "kernels": np.round(rng.uniform(-1, 1, (5, 5, 2)), 2)},
+            ],
+            "error": {"images": np.zeros((2, 4, 4)),
+                      "kernels": np.ones((5, 5, 1))},
+        },
+    }
+
+
+def _or_none(conv2d, *args):
+    """conv2d's result, or None where the computation does not exist."""
+    try:
+        return conv2d(*args)
+    except ValueError:
+        return None
+
+
+def conv_variants(conv2d, image, kernel, stride, padding):
+    """The reference's result and what the usual mistakes give instead."""
+    pad = padding
+    return {
+        "expected": conv2d(image, kernel, stride, padding),
+        "flipped": conv2d(image, kernel[::-1, ::-1], stride, padding),
+        "transposed": _or_none(conv2d, image, kernel.T, stride, padding),
+        "stride_one": conv2d(image, kernel, 1, padding),
+        "unpadded": _or_none(conv2d, image, kernel, stride, 0),
+        "top_left": _or_none(conv2d, np.pad(image, ((pad, 0), (pad, 0))),
+                             kernel, stride, 0),
+        "bottom_right": _or_none(conv2d,
+                                 np.pad(image, ((0, pad), (0, pad))),
+                                 kernel, stride, 0),
+        "truncated_inputs": conv2d(np.trunc(image), np.trunc(kernel),
+                                   stride, padding),
+    }
+
+
+def fast_variants(conv2d_fast, images, kernels):
+    return {"expected": conv2d_fast(images, kernels),
+            "flipped": conv2d_fast(images, kernels[::-1, ::-1])}
+
+
+def build_expected(ref):
+    """Visible cases with their expected values, from the reference `ref`."""
+    cases = visible_inputs()
+    size_case = cases["conv_output_size"]
+    size_case["expected"] = [ref.conv_output_size(*size)
+                             for size in size_case["sizes"]]
+    for case in cases["conv2d"]["cases"]:
+        case.update(conv_variants(ref.conv2d, case["image"], case["kernel"],
+                                  case["stride"], case["padding"]))
+    for case in cases["conv2d_fast"]["cases"]:
+        case.update(fast_variants(ref.conv2d_fast, case["images"],
+                                  case["kernels"]))
+    return cases
+
+
+def _cases(exercise):
+    return expected.load(LESSON)[exercise]
+
+
+class _Scratch:
+    """Calls a from-scratch function, failing it if it uses a library."""
+
+    def __init__(self, func, name):
+        self.func, self.name = func, name
+        self.problem = None
+        found = library_references(func)
+        if found:
+            self.problem = _library_message(name, ", ".join(found))
+
+    def __call__(self, *args, **kwargs):
+        if self.problem:
+            raise CheckFailure(self.problem)
+        watch = LibraryWatch()
+        try:
+            with watch:
+                result = call(self.func, self.name, *args, **kwargs)
+        except CheckFailure:
+            if watch.found is None:
+                raise
+            result = None
+        if watch.found is not None:
+            self.problem = _library_message(self.name, watch.found)
+            raise CheckFailure(self.problem)
+        return result
+
+    def score(self, score, points):
+        """The hidden points: 0 if a library was used, else the cases'."""
+        if self.problem is None:
+            return score.points(points)
+        print(f"{FAIL_MARK} {self.problem.splitlines()[0]}")
+        print(f"{self.name}: 0 of {points:g} points (not from scratch)")
+        return 0.0
+
+
+def _library_message(name, found):
+    return (f"{name} uses {found}.\nThis exercise computes the convolution "
+            "from scratch: use NumPy only (slicing, np.pad, np.sum, @). A "
+            "library's convolution gets no points.")
+
+
+def _value_error_problem(run, args, kwargs, what, reason):
+    """None if run(*args, **kwargs) raises ValueError, else a message."""
+    try:
+        run(*args, **kwargs)
+    except CheckFailure as failure:
+        if getattr(run, "problem", None):
+            raise
+        if "raised ValueError" in failure.message:
+            return None
+        return f"{failure.message}\nRaise ValueError for {reason}."
+    return (f"{what} returned a value, but {reason}: raise ValueError with "
+            "a clear message.")
+
+
+# ----------------------------------------------------- conv_output_size ---
+
+def _size_problem(conv_output_size, n, k, stride, padding, want):
+    """Message for what conv_output_size got wrong on one case, or None."""
+    what = f"conv_output_size({n}, {k}, stride={stride}, padding={padding})"
+    got = call(conv_output_size, "conv_output_size", n, k, stride=stride,
+               padding=padding)
+    if isinstance(got, (float, np.floating)) and float(got).is_integer():
+        return (f"{what} returned {type(got).__name__} {got}, expected the "
+                f"int {want}.\nUse floor division `//`, which keeps ints.")
+    if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+        return (f"{what} returned {type(got).__name__} {got!r}; expected "
+                f"an int ({want}).")
+    got = int(got)
+    if got == want:
+        return None
+    message = f"{what} returned {got}, expected {want}."
+    hint = _size_hint(got, want, n, k, stride, padding)
+    return f"{message}\n{hint}" if hint else message
+
+
+def _size_hint(got, want, n, k, stride, padding):
+    if stride > 1 and got == n + 2 * padding - k + 1:
+        return ("Stride ignored: the window jumps `stride` pixels, so "
+                "divide by stride (with //) before adding 1.")
+    if padding and got == (n + padding - k) // stride + 1:
+        return ("Padding is added on both sides: the padded input has "
+                "n + 2*padding pixels.")
+    if padding and got == (n - k) // stride + 1:
+        return ("Padding ignored: the padded input has n + 2*padding "
+                "pixels.")
+    if abs(got - want) == 1:
+        return ("Off by one: (n + 2*padding - k) // stride counts the "
+                "steps; the number of positions is one more.")
+    return None
+
+
+def _size_error_problem(conv_output_size, n, k, stride, padding):
+    what = f"conv_output_size({n}, {k}, stride={stride}, padding={padding})"
+    problem = _value_error_problem(
+        lambda: call(conv_output_size, "conv_output_size", n, k,
+                     stride=stride, padding=padding), (), {}, what,
+        "the kernel does not fit in the padded input (a size < 1)")
+    numerator = n + 2 * padding - k
+    if problem and numerator < 0 and numerator // stride != int(
+            numerator / stride):
+        problem += (f"\nNote: {numerator} // {stride} is "
+                    f"{numerator // stride}, but int({numerator} / {stride})"
+                    f" is {int(numerator / stride)}: use //.")
+    return problem
+
+
+def conv_output_size(conv_output_size):
+    """Visible check of conv_output_size on fixed sizes."""
+    case = _cases("conv_output_size")
+    for size, want in zip(case["sizes"], case["expected"]):
+        problem = _size_problem(conv_output_size, *size, want)
+        if problem:
+            raise CheckFailure(problem)
+    for size in case["errors"]:
+        problem = _size_error_problem(conv_output_size, *size)
+        if problem:
+            raise CheckFailure(problem)
+    passed("conv_output_size: right sizes with stride and padding, an int, "
+           "ValueError when the kernel does not fit.")
+
+
+def hidden_conv_output_size(conv_output_size, points):
+    """Hidden tests: random sizes against the reference."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("conv_output_size")
+    rng = np.random.default_rng()
+    for _ in range(5):
+        n = int(rng.integers(1, 60))
+        padding = int(rng.integers(0, 4))
+        k = int(rng.integers(1, n + 2 * padding + 1))
+        stride = int(rng.integers(1, 5))
+        want = ref.conv_output_size(n, k, stride, padding)
+        score.case(f"n={n}, k={k}, stride={stride}, padding={padding}",
+                   lambda s=(n, k, stride, padding), w=want:
+                   _size_problem(conv_output_size, *s, w))
+    n = int(rng.integers(2, 20))
+    score.case(f"a {n + 2}-pixel kernel on {n} pixels: ValueError",
+               lambda: _size_error_problem(conv_output_size, n, n + 2, 1, 0))
+    score.case("(2 - 3) // 2 + 1 = 0: ValueError",
+               lambda: _size_error_problem(conv_output_size, 2, 3, 2, 0))
+    return score.points(points)
+
+
+# --------------------------------------------------------------- conv2d ---
+
+FLIPPED = ("Looks like a true convolution: the kernel is flipped. conv2d "
+           "here is cross-correlation, as in tf.nn.conv2d and Keras' Conv2D: "
+           "kernel[u, v] multiplies image[i + u, j + v], no flip.")
+TRANSPOSED = ("Kernel rows and columns swapped (kernel.T?): kernel[u, v] "
+              "multiplies image[i + u, j + v].")
+STRIDE_IGNORED = ("Stride ignored: that is the stride-1 output. Move the "
+                  "window `stride` pixels at a time.")
+STRIDE_INSIDE = ("The size is right, but the windows are the stride-1 ones: "
+                 "window (i, j) starts at row i*stride, column j*stride.")
+ONE_SIDED = ("Padding on one side only: add `padding` zeros on every side, "
+             "top, bottom, left and right (np.pad(image, padding)).")
+PADDING_IGNORED = ("Padding ignored: zero-pad the image by `padding` pixels "
+                   "on every side first (np.pad(image, padding)).")
+OFF_BY_ONE = ("Off by one: the output has (H + 2*padding - kh) // stride + 1 "
+              "rows and likewise columns (conv_output_size). Check the + 1 "
+              "and your range(...) bounds.")
+SIZE = ("The output has conv_output_size(H, kh, stride, padding) rows and "
+        "conv_output_size(W, kw, stride, padding) columns.")
+TRUNCATED_OUTPUT = ("Integer output: the fractions were cut off when the "
+                    "sums were stored. np.zeros_like(image) copies an "
+                    "integer image's dtype; start from np.zeros((rows, "
+                    "cols)), which is float.")
+INT_OUTPUT = ("Return floats, even for integer inputs: start from "
+              "np.zeros((rows, cols)) (float64), not np.zeros_like(image) "
+              "or dtype=int.")
+TRUNCATED_INPUTS = ("The inputs were truncated to integers (astype(int)?): "
+                    "compute with their float values.")
+
+
+def _tolerances(want):
+    scale = float(np.abs(want).max()) if want.size else 1.0
+    return {"atol": 1e-5 * max(scale, 1.0), "rtol": 1e-5}
+
+
+def _matches(got, other, want):
+    """`got` equals the mistaken result `other` (and that differs)."""
+    if other is None or close_array(other, want, atol=1e-9, rtol=1e-9):
+        return False
+    return close_array(got, other, **_tolerances(want))
+
+
+def _conv_hint(got, variants, stride, padding):
+    """Name the likely mistake by recognising its result, or None."""
+    want = variants["expected"]
+    if got.shape != want.shape:
+        if stride > 1 and _matches(got, variants["stride_one"], want):
+            return STRIDE_IGNORED
+        if padding and (_matches(got, variants["top_left"], want) or
+                        _matches(got, variants["bottom_right"], want)):
+            return ONE_SIDED
+        if padding and _matches(got, variants["unpadded"], want):
+            return PADDING_IGNORED
+        if got.ndim == 2 and all(abs(a - b) <= 1 for a, b in
+                                 zip(got.shape, want.shape)):
+            return OFF_BY_ONE
+        return SIZE
+    if got.dtype.kind != "f":
+        if _matches(got, np.trunc(want), want):
+            return TRUNCATED_OUTPUT
+        return INT_OUTPUT
+    if _matches(got, variants["flipped"], want):
+        return FLIPPED
+    if _matches(got, variants["transposed"], want):
+        return TRANSPOSED
+    if stride > 1:
+        rows, cols = want.shape
+        if _matches(got, variants["stride_one"][:rows, :cols], want):
+            return STRIDE_INSIDE
+    if _matches(got, variants["truncated_inputs"], want):
+        return TRUNCATED_INPUTS
+    if _matches(got, np.trunc(want), want):
+        return ("The fractions were cut off (an int conversion?): keep "
+                "the sums as floats.")
+    return None
+
+
+def _conv_problem(run, image, kernel, stride, padding, label, variants):
+    """Message for what conv2d got wrong on one case, or None."""
+    what = f"conv2d({label}, stride={stride}, padding={padding})"
+    image_before, kernel_before = image.copy(), kernel.copy()
+    got = require_array(run(image, kernel, stride=stride, padding=padding),
+                        what)
+    if not (same_array(image, image_before) and
+            same_array(kernel, kernel_before)):
+        return f"{what} modified its input; work on a padded copy."
+    want = variants["expected"]
+    problem = compare_arrays(got, want, what, dtype="float",
+                             **_tolerances(want))
+    if problem is None:
+        return None
+    hint = _conv_hint(got, variants, stride, padding)
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def _conv_error_problem(run, case):
+    what = (f"conv2d({case['label']}, stride={case['stride']}, "
+            f"padding={case['padding']})")
+    return _value_error_problem(
+        run, (case["image"], case["kernel"]),
+        {"stride": case["stride"], "padding": case["padding"]}, what,
+        case["reason"])
+
+
+def conv2d(conv2d):
+    """Visible check of conv2d: the lesson's A and B, then other cases."""
+    data = _cases("conv2d")
+    run = _Scratch(conv2d, "conv2d")
+    for case in data["cases"]:
+        problem = _conv_problem(run, case["image"], case["kernel"],
+                                case["stride"], case["padding"],
+                                case["label"], case)
+        if problem:
+            raise CheckFailure(problem)
+    for case in data["errors"]:
+        problem = _conv_error_problem(run, case)
+        if problem:
+            raise CheckFailure(problem)
+    passed("conv2d: cross-correlation (no flip), stride, padding on every "
+           "side, float output, ValueError for bad arguments.")
+
+
+def _random_conv_case(rng, floats=False):
+    height, width = (int(n) for n in rng.integers(4, 13, size=2))
+    if floats:
+        image = rng.uniform(-2, 2, (height, width)).astype(np.float32)
+    else:
+        image = rng.integers(0, 256, (height, width)).astype(np.uint8)
+    kh, kw = (int(n) for n in rng.integers(2, 5, size=2))
+    kernel = rng.uniform(-2, 2, (kh, kw)).round(2)
+    stride = int(rng.integers(1, 4))
+    padding = int(rng.integers(0, 3))
+    return image, kernel, stride, padding
+
+
+def hidden_conv2d(conv2d, points):
+    """Hidden tests: random images, kernels, strides and paddings."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("conv2d")
+    run = _Scratch(conv2d, "conv2d")
+    rng = np.random.default_rng()
+
+    def add_case(image, kernel, stride, padding, label):
+        variants = conv_variants(ref.conv2d, image, kernel, stride, padding)
+        score.case(
+            f"{label}, stride={stride}, padding={padding}",
+            lambda: _conv_problem(run, image, kernel, stride, padding,
+                                  label, variants))
+
+    for floats in (False, False, True, True):
+        image, kernel, stride, padding = _random_conv_case(rng, floats)
+        label = (f"{image.dtype} image {image.shape[0]}x{image.shape[1]}, "
+                 f"kernel {kernel.shape[0]}x{kernel.shape[1]}")
+        add_case(image, kernel, stride, padding, label)
+    add_case(A, B, 1, 0, "A, B")
+    digit = rng.integers(0, 256, (28, 28)).astype(np.uint8)
+    edges = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+    add_case(digit, edges, 1, 1, "28x28 image, edge kernel")
+    add_case(rng.uniform(0, 1, (3, 4)), rng.uniform(-1, 1, (5, 5)), 1, 1,
+             "kernel 5x5 on a 3x4 image")
+    errors = [{"image": A, "kernel": B, "stride": 0, "padding": 1,
+               "label": "A, B", "reason": "stride < 1"},
+              {"image": A, "kernel": B, "stride": 2, "padding": -2,
+               "label": "A, B", "reason": "negative padding"},
+              {"image": A, "kernel": np.ones((4, 8)), "stride": 1,
+               "padding": 1, "label": "A, kernel 4x8",
+               "reason": "a 4x8 kernel does not fit in the padded 7x7 "
+                         "image"}]
+    score.case("ValueError for stride 0, negative padding, a kernel too "
+               "large", lambda: next(
+                   (p for p in (_conv_error_problem(run, case)
+                                for case in errors) if p), None))
+    return run.score(score, points)
+
+
+# ---------------------------------------------------------- conv2d_fast ---
+
+def _fast_problem(run, images, kernels, variants):
+    """Message for what conv2d_fast got wrong on one case, or None."""
+    what = (f"conv2d_fast(<{images.dtype} images {images.shape}>, "
+            f"<{kernels.dtype} kernels {kernels.shape}>)")
+    images_before, kernels_before = images.copy(), kernels.copy()
+    got = require_array(run(images, kernels), what)
+    if not (same_array(images, images_before) and
+            same_array(kernels, kernels_before)):
+        return f"{what} modified its input."
+    want = variants["expected"]
+    problem = compare_arrays(got, want, what, dtype="float",
+                             atol=1e-4 * max(1.0, float(np.abs(want).max())),
+                             rtol=1e-4)
+    if problem is None:
+        return None
+    count, out_h, out_w, filters = want.shape
+    if got.shape == (count, filters, out_h, out_w):
+        hint = ("Channels last: put the filter axis at the end, "
+                "(N, H - kh + 1, W - kw + 1, F), as tf.nn.conv2d does.")
+    elif got.shape != want.shape:
+        hint = ("The output is (N, H - kh + 1, W - kw + 1, F): valid "
+                "positions, stride 1, one channel per filter.")
+    elif got.dtype.kind != "f":
+        hint = "Return floats, even for integer images."
+    elif _matches(got, variants["flipped"], want):
+        hint = FLIPPED
+    else:
+        hint = ("Channel f of image n must equal conv2d(images[n], "
+                "kernels[:, :, f]).")
+    return f"{problem}\n{hint}"
+
+
+def _speed_problem(run):
+    """Message if conv2d_fast is too slow to be vectorized, or None."""
+    rng = np.random.default_rng(0)
+    size, kernel = SPEED_CASE["size"], SPEED_CASE["kernel"]
+    images = rng.random((SPEED_CASE["images"], size, size),
+                        dtype=np.float32)
+    kernels = rng.normal(0, 1, (kernel, kernel, SPEED_CASE["filters"])
+                         ).astype(np.float32)
+    seconds = []
+    for _ in range(2):  # a second try only if the first was slow
+        start = time.perf_counter()
+        got = require_array(run(images, kernels), "conv2d_fast")
+        seconds.append(time.perf_counter() - start)
+        if seconds[-1] <= SPEED_LIMIT or seconds[-1] > 4 * SPEED_LIMIT:
+            break
+    out = size - kernel + 1
+    if got.shape != (len(images), out, out, SPEED_CASE["filters"]):
+        return (f"conv2d_fast on {images.shape} images and {kernels.shape} "
+                f"kernels: shape {got.shape}, expected "
+                f"{(len(images), out, out, SPEED_CASE['filters'])}.")
+    if min(seconds) > SPEED_LIMIT:
+        return (f"conv2d_fast took {min(seconds):.2f} s for "
+                f"{SPEED_CASE['images']} images x {SPEED_CASE['filters']} "
+                f"filters (limit {SPEED_LIMIT} s): it still loops over "
+                "windows in Python.\nBuild every window at once "
+                "(sliding_window_view) and multiply them with all kernels "
+                "in one matrix product.")
+    return None
+
+
+def conv2d_fast(conv2d_fast):
+    """Visible check of conv2d_fast: values, layout, ValueError, speed."""
+    data = _cases("conv2d_fast")
+    run = _Scratch(conv2d_fast, "conv2d_fast")
+    for case in data["cases"]:
+        problem = _fast_problem(run, case["images"], case["kernels"], case)
+        if problem:
+            raise CheckFailure(problem)
+    error = data["error"]
+    problem = _value_error_problem(
+        run, (error["images"], error["kernels"]), {},
+        "conv2d_fast(<images (2, 4, 4)>, <kernels (5, 5, 1)>)",
+        "the 5x5 kernels do not fit in the 4x4 images")
+    if problem:
+        raise CheckFailure(problem)
+    problem = _speed_problem(run)
+    if problem:
+        raise CheckFailure(problem)
+    passed("conv2d_fast: equals conv2d for every image and filter, "
+           "channels last, float output, vectorized.")
+
+
+def hidden_conv2d_fast(conv2d_fast, points):
+    """Hidden tests: random batches against the reference, and speed."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("conv2d_fast")
+    run = _Scratch(conv2d_fast, "conv2d_fast")
+    rng = np.random.default_rng()
+    for uint8 in (False, False, True):
+        count, filters = (int(n) for n in rng.integers(1, 6, size=2))
+        height, width = (int(n) for n in rng.integers(5, 13, size=2))
+        kh, kw = (int(n) for n in rng.integers(1, 5, size=2))
+        if uint8:
+            images = rng.integers(0, 256, (count, height, width),
+                                  dtype=np.uint8)
+            kernels = rng.normal(0, 1, (kh, kw, filters)).astype(np.float32)
+        else:
+            images = rng.normal(0, 1, (count, height, width))
+            kernels = rng.normal(0, 1, (kh, kw, filters))
+        variants = fast_variants(ref.conv2d_fast, images, kernels)
+        score.case(f"{count} {images.dtype} images {height}x{width}, "
+                   f"{filters} kernels {kh}x{kw}",
+                   lambda i=images, k=kernels, v=variants:
+                   _fast_problem(run, i, k, v))
+    score.case("kernels larger than the images: ValueError",
+               lambda: _value_error_problem(
+                   run, (np.zeros((3, 5, 6)), np.ones((6, 2, 2))), {},
+                   "conv2d_fast(<images (3, 5, 6)>, <kernels (6, 2, 2)>)",
+                   "6x2 kernels do not fit in 5x6 images"))
+    score.case(f"{SPEED_CASE['images']} 28x28 images x "
+               f"{SPEED_CASE['filters']} filters in {SPEED_LIMIT} s",
+               lambda: _speed_problem(run))
+    return run.score(score, points)

@@ -1,0 +1,103 @@
+"""Lesson 02: the vectorized NumPy convolution against tf.nn.conv2d.
+
+The convolutions are the lesson's reference solutions (`conv2d`, the loop
+version, and `conv2d_fast`), read from the solution notebook's solution
+cells by `autograder.reference`, so the benchmark times exactly what the
+lesson teaches. Both sides get float32 inputs, produce float32 outputs as
+NumPy arrays, run once to warm up, and are timed alternately; the fastest
+run of each counts, which is the fairest figure on a shared machine.
+"""
+
+import time
+
+import numpy as np
+
+from autograder import reference
+from benchmarks.common import ROOT, Row, Timer, execute_notebook
+from cnn_course import import_tensorflow, load_mnist
+
+LESSON = "02_convolution_by_hand"
+IMAGES = 1000
+FILTERS = 32
+LOOP_IMAGES = 10
+REPEATS = 10
+RATIO_BAR = 2.0
+GRADING_BAR_SECONDS = 8.0
+
+
+def inputs():
+    (x_train, _), _ = load_mnist()
+    images = (x_train[:IMAGES] / 255.0).astype(np.float32)
+    kernels = np.random.default_rng(0).normal(
+        size=(3, 3, FILTERS)).astype(np.float32)
+    return images, kernels
+
+
+def tf_conv(tf, images, kernels):
+    """tf.nn.conv2d on the same arrays: one input channel, valid, stride 1."""
+    return tf.nn.conv2d(images[..., np.newaxis],
+                        kernels[:, :, np.newaxis, :], strides=1,
+                        padding="VALID").numpy()
+
+
+def fastest(functions, repeats=REPEATS):
+    """Best time of each function, timed alternately after a warm-up."""
+    for function in functions.values():
+        function()
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
+
+
+def loop_seconds(conv2d, images, kernels):
+    """The loop version on every (image, kernel) pair of a small set."""
+    with Timer() as timer:
+        for image in images:
+            for index in range(kernels.shape[-1]):
+                conv2d(image, kernels[:, :, index])
+    return timer.seconds
+
+
+def run(notebooks=True):
+    tf, _ = import_tensorflow()
+    ref = reference.load(LESSON)
+    images, kernels = inputs()
+    same = np.allclose(ref.conv2d_fast(images, kernels),
+                       tf_conv(tf, images, kernels), atol=1e-4)
+    best = fastest({
+        "numpy": lambda: ref.conv2d_fast(images, kernels),
+        "tf": lambda: tf_conv(tf, images, kernels),
+    })
+    ratio = best["numpy"] / best["tf"]
+    loop = loop_seconds(ref.conv2d, images[:LOOP_IMAGES], kernels)
+    task = f"{IMAGES} images x {FILTERS} 3x3 filters"
+    rows = [
+        Row("conv_fast_tf_ratio",
+            f"conv2d_fast / tf.nn.conv2d time, {task}", ratio, "",
+            f"<= {RATIO_BAR}", same and ratio <= RATIO_BAR),
+        Row("conv_fast_ms", f"conv2d_fast (NumPy, float32), {task}",
+            1000 * best["numpy"], "ms"),
+        Row("conv_tf_ms", f"tf.nn.conv2d (float32), {task}",
+            1000 * best["tf"], "ms"),
+        Row("conv_loop_seconds",
+            f"conv2d loops, {LOOP_IMAGES} images x {FILTERS} filters",
+            loop, "s"),
+        Row("conv_loop_extrapolated_seconds",
+            f"conv2d loops, scaled to {task}",
+            loop * IMAGES / LOOP_IMAGES, "s"),
+    ]
+    if notebooks:
+        path = ROOT / "solutions" / LESSON / f"{LESSON}.ipynb"
+        rows.append(Row("notebook02_seconds",
+                        "lesson 02 solution notebook end to end",
+                        execute_notebook(path), "s"))
+        grading = execute_notebook(path, grading=True)
+        rows.append(Row("grading02_notebook_seconds",
+                        "lesson 02 notebook in grading mode (no nbgrader)",
+                        grading, "s", f"<= {GRADING_BAR_SECONDS:g}",
+                        grading <= GRADING_BAR_SECONDS))
+    return rows
