@@ -1,10 +1,6 @@
 """Shared pieces of the benchmarks: rows, timing, running notebooks."""
 
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +29,15 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
-def execute_notebook(path, grading=False):
-    """Seconds to run a notebook end to end in its folder (as nbval does)."""
+def execute_notebook(path, grading=False, probe=None):
+    """Run a notebook end to end in its folder (as nbval does).
+
+    Returns the seconds it took, or (seconds, figures) when `probe` is
+    given: code run in the same kernel afterwards that prints one JSON
+    object, so figures come from the notebook's own run, not a re-run.
+    """
+    import json
+
     import nbformat
     from nbclient import NotebookClient
 
@@ -44,48 +47,24 @@ def execute_notebook(path, grading=False):
         os.environ["NBGRADER_EXECUTION"] = "autograde"
     else:
         os.environ.pop("NBGRADER_EXECUTION", None)
+    client = NotebookClient(notebook, timeout=1800, kernel_name="python3",
+                            resources={"metadata": {
+                                "path": str(Path(path).parent)}})
     try:
-        with Timer() as timer:
-            NotebookClient(notebook, timeout=1200, kernel_name="python3",
-                           resources={"metadata": {"path": str(
-                               Path(path).parent)}}).execute()
+        with client.setup_kernel():
+            with Timer() as timer:
+                for index, cell in enumerate(notebook.cells):
+                    client.execute_cell(cell, index)
+            if probe is None:
+                return timer.seconds
+            probe_cell = nbformat.v4.new_code_cell(probe)
+            notebook.cells.append(probe_cell)
+            client.execute_cell(probe_cell, len(notebook.cells) - 1)
+            text = "".join(output.get("text", "")
+                           for output in probe_cell.outputs)
+            return timer.seconds, json.loads(text)
     finally:
         if env_before is None:
             os.environ.pop("NBGRADER_EXECUTION", None)
         else:
             os.environ["NBGRADER_EXECUTION"] = env_before
-    return timer.seconds
-
-
-def nbgrader_env():
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    return env
-
-
-def autograde_seconds(lessons):
-    """Seconds for `nbgrader autograde` of one student's solution notebooks.
-
-    Runs in a temporary copy of the course; the gradebook set-up
-    (generate_assignment) is not counted.
-    """
-    with tempfile.TemporaryDirectory() as scratch:
-        course = Path(scratch)
-        shutil.copy(ROOT / "nbgrader_config.py", course)
-        shutil.copytree(ROOT / "solutions", course / "solutions")
-        for lesson in lessons:
-            subprocess.run([sys.executable, "-m", "nbgrader",
-                            "generate_assignment", lesson, "--force"],
-                           cwd=course, env=nbgrader_env(), check=True,
-                           capture_output=True)
-            folder = course / "grading" / "submitted" / "bench" / lesson
-            folder.mkdir(parents=True)
-            shutil.copy(ROOT / "solutions" / lesson / f"{lesson}.ipynb",
-                        folder)
-        with Timer() as timer:
-            for lesson in lessons:
-                subprocess.run([sys.executable, "-m", "nbgrader",
-                                "autograde", lesson, "--create"],
-                               cwd=course, env=nbgrader_env(), check=True,
-                               capture_output=True)
-    return timer.seconds

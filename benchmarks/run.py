@@ -14,10 +14,9 @@ import json
 import os
 import sys
 
-from benchmarks.common import ROOT, Row, autograde_seconds
+from benchmarks.common import ROOT, Row
 
 NOTEBOOK_BAR_SECONDS = 360
-AUTOGRADE_BAR_SECONDS = 45
 
 
 def bench_modules(only=None):
@@ -29,22 +28,15 @@ def bench_modules(only=None):
 
 
 def course_rows(rows):
-    """Bars about the whole course: notebooks end to end, one submission."""
+    """The bar about the whole course: all notebooks end to end."""
     notebook_seconds = [row.value for row in rows
                         if row.key.startswith("notebook")]
-    lessons = sorted(path.name for path in (ROOT / "solutions").iterdir()
-                     if path.is_dir())
     total = sum(notebook_seconds)
-    grading = autograde_seconds(lessons)
     return [
         Row("notebooks_total_seconds",
             f"all {len(notebook_seconds)} solution notebooks, full data",
             total, "s", f"<= {NOTEBOOK_BAR_SECONDS}",
             total <= NOTEBOOK_BAR_SECONDS),
-        Row("autograde_submission_seconds",
-            f"one {len(lessons)}-lesson submission, nbgrader autograde",
-            grading, "s", f"<= {AUTOGRADE_BAR_SECONDS}",
-            grading <= AUTOGRADE_BAR_SECONDS),
     ]
 
 
@@ -79,7 +71,7 @@ def save(rows, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="e.g. lesson01")
+    parser.add_argument("--only", help="e.g. lesson01 or grading")
     parser.add_argument("--no-notebooks", action="store_true")
     args = parser.parse_args(argv)
     rows = []

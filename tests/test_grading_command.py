@@ -1,0 +1,164 @@
+"""`python -m autograder grade` end to end on submissions built here.
+
+Lesson 01 only (the fastest to grade): correct, partly correct, blank, not
+JSON, a deleted test cell, test-cell metadata removed, a wrongly named
+file, and a missing lesson; in both layouts, from a folder and a zip.
+"""
+
+import csv
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+LESSON = "01_dense_translation"
+ROLL_SHIFT = '''def shift_image(image, dx, dy=0):
+    return np.roll(image, (dy, dx), axis=(0, 1))
+'''
+
+
+def lesson_notebook(root, folder):
+    return nbformat.read(root / folder / LESSON / f"{LESSON}.ipynb",
+                         as_version=4)
+
+
+def cell(notebook, grade_id):
+    return next(c for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def partly_correct(root):
+    notebook = lesson_notebook(root, "solutions")
+    cell(notebook, "shift_image").source = ROLL_SHIFT
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def submissions(root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    correct = lesson_notebook(root, "solutions")
+    blank = lesson_notebook(root, "notebooks")
+    deleted = partly_correct(root)
+    deleted.cells = [c for c in deleted.cells if c.metadata.get(
+        "nbgrader", {}).get("grade_id") not in {"test_shift_image",
+                                                "hidden_shift_image"}]
+    stripped = partly_correct(root)
+    for grade_id in ("test_shift_image", "hidden_shift_image"):
+        del cell(stripped, grade_id).metadata["nbgrader"]
+    nbgrader_layout = folder / "submitted" / "ada" / LESSON
+    nbgrader_layout.mkdir(parents=True)
+    nbformat.write(correct, nbgrader_layout / f"{LESSON}.ipynb")
+    flat = {"bea": partly_correct(root), "cy": blank, "dee": deleted,
+            "eve": stripped}
+    for student, notebook in flat.items():
+        nbformat.write(notebook, folder / f"{student}_{LESSON}.ipynb")
+    (folder / f"fay_{LESSON}.ipynb").write_text("{ not json",
+                                                encoding="utf-8")
+    nbformat.write(correct, folder / "gus-lesson1.ipynb")
+    nbformat.write(correct, folder / "hal_05_transformers.ipynb")
+    return folder
+
+
+def grade(root, source, output, *options):
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(source),
+         "--output", str(output), *options],
+        cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(output / "grades.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    return result, {(row["student"], row["lesson"]): row for row in rows}
+
+
+@pytest.fixture(scope="module")
+def graded(root, submissions, tmp_path_factory):
+    output = tmp_path_factory.mktemp("grading")
+    return output, *grade(root, submissions, output, "--jobs", "2")
+
+
+def score(rows, student, lesson=LESSON):
+    return float(rows[(student, lesson)]["score"])
+
+
+def test_correct_submission_gets_every_autograded_point(graded):
+    _, _, rows = graded
+    row = rows[("ada", LESSON)]
+    assert row["status"] == "graded"
+    assert float(row["score"]) == 10  # 2 more points await a human
+    assert float(row["max_score"]) == 12
+    assert row["needs_manual_grade"] == "yes"
+
+
+def test_partly_correct_gets_partial_credit(graded):
+    _, _, rows = graded
+    assert rows[("bea", LESSON)]["status"] == "graded"
+    assert 6 <= score(rows, "bea") < 7
+
+
+def test_blank_notebook_gets_zero(graded):
+    _, _, rows = graded
+    assert rows[("cy", LESSON)]["status"] == "graded"
+    assert score(rows, "cy") == 0
+
+
+def test_deleted_or_unmarked_test_cells_are_put_back(graded):
+    _, _, rows = graded
+    for student in ("dee", "eve"):
+        assert rows[(student, LESSON)]["status"] == "graded"
+        assert float(rows[(student, LESSON)]["max_score"]) == 12
+        assert score(rows, student) <= score(rows, "bea")
+
+
+def test_broken_and_misnamed_files_are_accounted_for(graded):
+    _, _, rows = graded
+    assert rows[("fay", LESSON)]["status"] == "invalid_notebook"
+    assert "not valid JSON" in rows[("fay", LESSON)]["detail"]
+    assert rows[("gus-lesson1", "")]["status"] == "bad_filename"
+    assert rows[("hal_05_transformers", "")]["status"] == "bad_filename"
+
+
+def test_feedback_summary_and_gradebook(graded):
+    output, result, rows = graded
+    for student in ("ada", "bea", "cy"):
+        html = output / "feedback" / student / LESSON / f"{LESSON}.html"
+        assert html.is_file()
+    assert "ada" in result.stdout and "10/12 graded" in result.stdout
+    assert (output / "gradebook.db").is_file()
+    assert (output / "autograded" / "ada" / LESSON).is_dir()
+
+
+def test_zip_input_and_regrading_give_the_same_rows(root, submissions,
+                                                    graded, tmp_path):
+    output, _, first_rows = graded
+    archive = tmp_path / "lms-download.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for student in ("bea", "cy", "fay"):
+            name = f"{student}_{LESSON}.ipynb"
+            zipped.write(submissions / name, f"download/{name}")
+    _, rows = grade(root, archive, tmp_path / "again")
+    assert set(rows) == {(s, LESSON) for s in ("bea", "cy", "fay")}
+    for key, row in rows.items():
+        assert row["status"] == first_rows[key]["status"]
+    # A second run into the same folder replaces, never appends.
+    _, rerun = grade(root, archive, tmp_path / "again")
+    lines = (tmp_path / "again" / "grades.csv").read_text().splitlines()
+    assert len(lines) == len(rerun) + 1
+
+
+def test_missing_input_is_a_clear_failure(root, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade",
+         str(tmp_path / "nowhere"), "--output", str(tmp_path / "out")],
+        cwd=root, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "expected a folder or a .zip" in result.stderr
+
+
+def test_status_values_are_documented(root):
+    from autograder.grading import STATUSES
+
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for status in STATUSES:
+        assert f"`{status}`" in readme, status
