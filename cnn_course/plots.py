@@ -79,6 +79,27 @@ def plot_shift_curves(shifts, curves, ylabel, title=None, chance=None):
     plt.show()
 
 
+def show_kernels(kernels, channel=0, ncols=8, size=1.4, titles=None):
+    """Convolution kernels in Keras layout (kh, kw, C_in, C_out), one
+    panel per output channel, on one colour scale centred at 0."""
+    kernels = np.asarray(kernels)
+    count = kernels.shape[3]
+    limit = float(np.abs(kernels[:, :, channel]).max()) or 1.0
+    nrows = max(1, int(np.ceil(count / ncols)))
+    ncols = min(ncols, count)
+    figure, axes = plt.subplots(nrows, ncols, squeeze=False,
+                                figsize=(size * ncols, size * nrows + 0.3))
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < count:
+            image = axis.imshow(kernels[:, :, channel, index], cmap="RdBu_r",
+                                vmin=-limit, vmax=limit)
+            axis.set_title(titles[index] if titles else f"filter {index}",
+                           fontsize=9)
+    figure.colorbar(image, ax=axes, shrink=0.8)
+    plt.show()
+
+
 def plot_windows(matrix, kernel, positions, titles=None, size=2.6):
     """A small matrix with its numbers, once per window position.
 

@@ -1,0 +1,1054 @@
+"""Checks for lesson 03: a CNN forward pass in NumPy that matches Keras.
+
+Exercises: relu, sigmoid, softmax, max_pool2d, conv2d_layer, flatten, dense
+and cnn_forward. The visible checks of the first seven compare with
+expected values generated from the reference solutions
+(``autograder/expected/03_cnn_from_scratch.json``). cnn_forward is checked
+against Keras itself: the check builds the lesson's architecture
+(Conv2D + ReLU -> MaxPooling2D(2) -> Flatten -> Dense + softmax) with seeded
+random weights and compares with ``model.predict`` within 1e-5.
+
+No TensorFlow, Keras, SciPy, PyTorch or JAX in the learner's code
+----------------------------------------------------------------------------
+Every call of a learner's function goes through `_call`, which rejects a
+function that lets one of those packages compute, in two independent ways:
+
+1. Before the call, it reads the function's bytecode: every global name it
+   loads (``LOAD_GLOBAL``), every module it imports inside, every closure
+   variable and default argument, also in nested functions and lambdas, and
+   follows the learner's own functions it uses (``cnn_forward`` ->
+   ``conv2d_layer`` -> ...). A name bound to a module or object of those
+   packages (judged by its ``__name__``/``__module__`` or its type's) fails
+   the check and the message names it, e.g. "uses tf.nn.conv2d". This also
+   catches code in branches the test inputs never reach.
+2. The call itself runs under ``sys.setprofile``: a Python frame executing
+   code of those packages, or a C function they define, is recorded and the
+   check fails after the call returns. The profiler never raises into the
+   learner's code (a ``try/except`` there could swallow it); it records and
+   switches itself off. This catches indirect routes: ``__import__``,
+   ``getattr`` tricks, methods of tensors or models passed in.
+
+Either way the check says so and a hidden check gives no points for it.
+"""
+
+import dis
+import functools
+import sys
+import types
+
+import numpy as np
+
+from autograder import expected, reference
+from autograder.feedback import (
+    CheckFailure,
+    HiddenScore,
+    call,
+    close_array,
+    compare_arrays,
+    describe_arguments,
+    passed,
+    require_array,
+    same_array,
+)
+
+LESSON = "03_cnn_from_scratch"
+BANNED_PACKAGES = ("tensorflow", "keras", "tf_keras", "scipy", "torch",
+                   "jax", "jaxlib")
+FORWARD_TOLERANCE = 1e-5
+POOL_SIZE = 2  # the lesson's MaxPooling2D((2, 2))
+
+# Captured at import, before any learner code runs.
+_setprofile = sys.setprofile
+_getprofile = sys.getprofile
+_isfinite = np.isfinite
+_isin = np.isin
+
+
+# ------------------------------------------- no TensorFlow in the answer ---
+
+def _package_of(value):
+    """The banned top-level package `value` belongs to, or None."""
+    try:
+        if isinstance(value, types.ModuleType):
+            names = [value.__name__]
+        else:
+            names = [getattr(value, "__module__", None),
+                     type(value).__module__]
+    except Exception:  # an object whose attributes misbehave
+        return None
+    for name in names:
+        if isinstance(name, str) and name.split(".")[0] in BANNED_PACKAGES:
+            return name.split(".")[0]
+    return None
+
+
+def _is_own_function(value):
+    """A plain Python function written outside the libraries."""
+    if not isinstance(value, types.FunctionType):
+        return False
+    module = getattr(value, "__module__", None) or ""
+    return module.split(".")[0] not in (*BANNED_PACKAGES, "numpy",
+                                        "autograder", "cnn_course")
+
+
+def _code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+LOADS = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global",
+         "LOAD_DEREF": "closure", "LOAD_CLASSDEREF": "closure"}
+
+
+def _loads(code):
+    """(kind, name, dotted name as written) of each load of a global or
+    closure variable, and ("import", None, module) of each import."""
+    instructions = list(dis.get_instructions(code))
+    for index, instruction in enumerate(instructions):
+        if instruction.opname in LOADS:
+            dotted = [instruction.argval]
+            for following in instructions[index + 1:]:
+                if following.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+                    break
+                dotted.append(following.argval)
+            yield (LOADS[instruction.opname], instruction.argval,
+                   ".".join(dotted))
+        elif instruction.opname == "IMPORT_NAME":
+            yield "import", None, instruction.argval
+
+
+def banned_uses(func, _seen=None):
+    """How `func` (and the learner's functions it uses) reach a banned
+    package: a list of (function name, what it uses, package)."""
+    seen = set() if _seen is None else _seen
+    if id(func) in seen:
+        return []
+    seen.add(id(func))
+    found = []
+    name = getattr(func, "__name__", "?")
+    closure = {}
+    for variable, cell in zip(func.__code__.co_freevars,
+                              func.__closure__ or ()):
+        try:
+            closure[variable] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    values = [(variable, value) for variable, value in closure.items()]
+    for code in _code_objects(func.__code__):
+        for kind, variable, dotted in _loads(code):
+            if kind == "import":
+                package = dotted.split(".")[0]
+                if package in BANNED_PACKAGES:
+                    found.append((name, f"import {dotted}", package))
+            elif kind == "global" and variable in func.__globals__:
+                values.insert(0, (dotted, func.__globals__[variable]))
+            elif kind == "closure" and variable in closure:
+                # Before the bare closure entry: the dotted name says more.
+                values.insert(0, (dotted, closure[variable]))
+    defaults = list(func.__defaults__ or ())
+    defaults += list((func.__kwdefaults__ or {}).values())
+    values += [("a default argument", value) for value in defaults]
+    for dotted, value in values:
+        package = _package_of(value)
+        if package:
+            found.append((name, dotted, package))
+        elif _is_own_function(value):
+            found += banned_uses(value, seen)
+    return found
+
+
+class _BannedCallRecorder:
+    """A profile function that records the first call into a banned
+    package, then switches itself off."""
+
+    def __init__(self):
+        self.found = None
+
+    def __call__(self, frame, event, arg):
+        if event == "call":
+            module = frame.f_globals.get("__name__", "")
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+        else:
+            return
+        if not isinstance(module, str):
+            return
+        package = module.split(".")[0]
+        if package in BANNED_PACKAGES:
+            self.found = (package, module)
+            _setprofile(None)
+
+
+def _banned_message(name, package, detail):
+    library = {"tensorflow": "TensorFlow", "keras": "Keras",
+               "tf_keras": "Keras", "scipy": "SciPy", "torch": "PyTorch",
+               "jax": "JAX", "jaxlib": "JAX"}[package]
+    return (f"{name} lets {library} compute ({detail}). This lesson builds "
+            "every step in NumPy to see how Keras works, so this check "
+            f"gives no points for it. Use only NumPy in {name} and in the "
+            "functions it calls.")
+
+
+def _call(func, name, *args, **kwargs):
+    """Call the learner's function like feedback.call, refusing answers
+    that TensorFlow, Keras, SciPy, PyTorch or JAX compute."""
+    if callable(func) and isinstance(func, types.FunctionType):
+        uses = banned_uses(func)
+        if uses:
+            owner, dotted, package = uses[0]
+            where = "" if owner == name else f" in {owner}"
+            raise CheckFailure(_banned_message(
+                name, package, f"uses {dotted}{where}"))
+    recorder = _BannedCallRecorder()
+    previous = _getprofile()
+    _setprofile(recorder)
+    try:
+        result = call(func, name, *args, **kwargs)
+    finally:
+        _setprofile(previous)
+    if recorder.found:
+        package, module = recorder.found
+        raise CheckFailure(_banned_message(name, package,
+                                           f"called into {module}"))
+    return result
+
+
+# ---------------------------------------------------------------- cases ---
+
+def visible_inputs():
+    """The fixed inputs of the visible checks (expected values come later)."""
+    rng = np.random.default_rng(303)
+
+    def small(*shape):
+        return rng.normal(size=shape).round(2)
+
+    def integers(*shape):
+        return rng.integers(-3, 4, size=shape).astype(np.float64)
+
+    # Channel c of a pooling input holds values in [10c, 10c + 1), so a
+    # value from another channel in the output is easy to recognise.
+    channels = rng.random((6, 6, 3)).round(3) + 10.0 * np.arange(3)
+    large = np.array([[1.0, 2, 3], [1000, 999, 0], [-1000, 0, 1000]])
+    return {
+        "relu": {"inputs": [np.linspace(-3, 3, 7), small(3, 4),
+                            small(2, 3, 2)]},
+        "sigmoid": {"inputs": [
+            np.array([-1000.0, -40, -5, -1, 0, 1, 5, 40, 1000]),
+            (10 * small(3, 4)).round(1)]},
+        "softmax": {"inputs": [np.array([1.0, 2, 3, 4]),
+                               np.array([1000.0, 999, 0, -1000]),
+                               (3 * small(4, 4)).round(1),
+                               np.stack([large, 2 * large[::-1]])]},
+        "max_pool2d": {"cases": [
+            {"x": rng.permutation(35).reshape(5, 7).astype(np.float64),
+             "size": 2, "stride": None},
+            {"x": channels, "size": 2, "stride": None},
+            {"x": rng.permutation(42).reshape(7, 6).astype(np.float64),
+             "size": 3, "stride": 2},
+            {"x": channels[:4, :5, :2], "size": 2, "stride": 1},
+            {"x": rng.permutation(36).reshape(6, 6).astype(np.float64),
+             "size": 3, "stride": None},
+        ]},
+        "conv2d_layer": {"cases": [
+            {"x": integers(5, 6, 2), "kernels": integers(3, 3, 2, 2),
+             "bias": np.array([1.0, -2.0])},
+            {"x": integers(4, 4, 1), "kernels": integers(2, 2, 1, 2),
+             "bias": np.array([0.5, -1.0])},
+            {"x": integers(6, 5, 3), "kernels": integers(2, 3, 3, 4),
+             "bias": np.array([0.0, 1.0, 2.0, 3.0])},
+        ]},
+        "flatten": {"inputs": [np.arange(24.0).reshape(2, 3, 4),
+                               small(3, 2, 2), small(4, 5)]},
+        "dense": {"cases": [
+            {"x": small(4), "W": small(4, 3), "b": small(3)},
+            {"x": small(2, 4), "W": small(4, 3), "b": small(3)},
+            {"x": small(3), "W": small(3, 3), "b": small(3)},
+        ]},
+        "cnn_forward": {"models": [
+            {"seed": 31, "input_shape": [28, 28, 1], "kernel_size": [3, 3],
+             "filters": 4, "classes": 10, "images": 2,
+             "large_logits": False},
+            {"seed": 32, "input_shape": [9, 11, 1], "kernel_size": [3, 3],
+             "filters": 3, "classes": 4, "images": 2,
+             "large_logits": False},
+            {"seed": 33, "input_shape": [12, 12, 1], "kernel_size": [3, 3],
+             "filters": 2, "classes": 5, "images": 1,
+             "large_logits": True},
+        ]},
+    }
+
+
+def _softmax_wrong_axis(ref, z):
+    """What softmax over the first (not the last) axis gives."""
+    return ref.softmax(np.swapaxes(z, 0, -1)).swapaxes(0, -1)
+
+
+def _conv_variants(ref, x, kernels, bias):
+    """Outputs of likely mistakes, for recognising them."""
+    variants = {"flipped": ref.conv2d_layer(x, kernels[::-1, ::-1], bias),
+                "no_bias": ref.conv2d_layer(x, kernels,
+                                            np.zeros_like(bias))}
+    if kernels.shape[0] == kernels.shape[1]:
+        variants["transposed_hw"] = ref.conv2d_layer(
+            x, kernels.transpose(1, 0, 2, 3), bias)
+    if kernels.shape[2] == kernels.shape[3]:
+        variants["swapped_channels"] = ref.conv2d_layer(
+            x, kernels.transpose(0, 1, 3, 2), bias)
+    return variants
+
+
+def build_expected(ref):
+    """Visible cases with their expected values, from the reference `ref`."""
+    cases = visible_inputs()
+    for name in ("relu", "sigmoid", "flatten"):
+        function = getattr(ref, name)
+        cases[name]["expected"] = [function(x)
+                                   for x in cases[name]["inputs"]]
+    softmax_case = cases["softmax"]
+    softmax_case["expected"] = [ref.softmax(z)
+                                for z in softmax_case["inputs"]]
+    softmax_case["wrong_axis"] = [
+        _softmax_wrong_axis(ref, z) if z.ndim > 1 else None
+        for z in softmax_case["inputs"]]
+    for case in cases["max_pool2d"]["cases"]:
+        case["expected"] = ref.max_pool2d(case["x"], case["size"],
+                                          case["stride"])
+        if case["stride"] is None:
+            case["stride_one"] = ref.max_pool2d(case["x"], case["size"], 1)
+    for case in cases["conv2d_layer"]["cases"]:
+        case["expected"] = ref.conv2d_layer(case["x"], case["kernels"],
+                                            case["bias"])
+        case["variants"] = _conv_variants(ref, case["x"], case["kernels"],
+                                          case["bias"])
+    for case in cases["dense"]["cases"]:
+        case["expected"] = ref.dense(case["x"], case["W"], case["b"])
+    return cases
+
+
+def _cases(exercise):
+    return expected.load(LESSON)[exercise]
+
+
+def _what(name, *args, **kwargs):
+    return f"{name}({describe_arguments(args, kwargs)})"
+
+
+def _quiet(problem_function):
+    """Run a check's own NumPy arithmetic without warnings: nbgrader
+    scores a test cell with any stderr output as 0."""
+    @functools.wraps(problem_function)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return problem_function(*args, **kwargs)
+    return wrapper
+
+
+def _tolerance(*arrays):
+    """(atol, rtol) for comparing results computed in these dtypes."""
+    if any(np.asarray(array).dtype == np.float32 for array in arrays):
+        return 1e-4, 1e-4
+    return 1e-6, 1e-6
+
+
+def _first_nonfinite(array):
+    """Index of the first nan/inf in a float array, or None."""
+    if array.dtype.kind != "f":
+        return None
+    bad = np.argwhere(~_isfinite(array))
+    return tuple(int(i) for i in bad[0]) if len(bad) else None
+
+
+def _called(func, name, x, want, what, atol, rtol, dtype="float"):
+    """Call an element-wise function; message about its result or None,
+    plus the result (a plain ndarray) for hints."""
+    before = x.copy()
+    got = require_array(_call(func, name, x), what)
+    if not same_array(x, before):
+        return (f"{what} modified its input; return a new array "
+                "instead."), got
+    return compare_arrays(got, want, what, atol=atol, rtol=rtol,
+                          dtype=dtype), got
+
+
+# ----------------------------------------------------------------- relu ---
+
+@_quiet
+def _relu_problem(relu, x, want):
+    what = _what("relu", x)
+    problem, got = _called(relu, "relu", x, want, what, 0, 0)
+    if problem is None:
+        return None
+    hint = None
+    if got.dtype == bool:
+        hint = ("That is the mask x > 0: keep the positive values "
+                "themselves (np.maximum(x, 0)).")
+    elif got.shape == x.shape:
+        if close_array(got, x):
+            hint = "Negative values must become 0."
+        elif close_array(got, np.abs(x)):
+            hint = "Negative values must become 0, not positive."
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def relu(relu):
+    """Visible check of relu on fixed arrays of 1, 2 and 3 dimensions."""
+    case = _cases("relu")
+    for x, want in zip(case["inputs"], case["expected"]):
+        problem = _relu_problem(relu, x, want)
+        if problem:
+            raise CheckFailure(problem)
+    passed("relu: negatives become 0, positives stay, any shape, input "
+           "untouched.")
+
+
+def _random_array(rng, scale=3.0, dims=None, dtype=np.float64):
+    dims = dims or int(rng.integers(1, 4))
+    shape = tuple(int(n) for n in rng.integers(1, 7, size=dims))
+    return (scale * rng.normal(size=shape)).astype(dtype)
+
+
+def hidden_relu(relu, points):
+    """Hidden tests: relu against the reference on random arrays."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("relu")
+    rng = np.random.default_rng()
+    inputs = [_random_array(rng, dims=dims) for dims in (1, 2, 3)]
+    inputs.append(_random_array(rng, dims=3, dtype=np.float32))
+    inputs.append(np.array([-1e300, -0.0, 0.0, 1e-300, 1e300]))
+    for x in inputs:
+        score.case(f"{x.dtype} array of shape {x.shape}",
+                   lambda x=x: _relu_problem(relu, x, ref.relu(x)))
+    return score.points(points)
+
+
+# -------------------------------------------------------------- sigmoid ---
+
+OVERFLOW_CURES = {
+    "sigmoid": ("Rearrange so that np.exp only sees numbers <= 0, e.g. "
+                "with np.exp(-np.abs(x))."),
+    "softmax": ("Subtract each row's maximum first (keepdims=True): the "
+                "result is the same, and np.exp then sees numbers <= 0."),
+}
+
+
+def _overflow_hint(name, got, x):
+    index = _first_nonfinite(got)
+    if index is None:
+        return None
+    value = x[index] if x.shape == got.shape else None
+    at = f" at input {value:g}" if value is not None else ""
+    return (f"{name} gave {got[index]}{at}: np.exp overflowed (np.exp(1000) "
+            f"is inf, and inf/inf is nan). {OVERFLOW_CURES[name]}")
+
+
+@_quiet
+def _sigmoid_problem(sigmoid, x, want):
+    what = _what("sigmoid", x)
+    problem, got = _called(sigmoid, "sigmoid", x, want, what, 1e-7, 1e-6)
+    if problem is None:
+        return None
+    if got.shape == want.shape:
+        hint = _overflow_hint("sigmoid", got, x)
+        if hint is None and close_array(got, 1 - want, 1e-7, 1e-6):
+            hint = "That is sigmoid(-x): sigmoid(x) = 1 / (1 + exp(-x))."
+        if hint:
+            return f"{problem}\n{hint}"
+    return problem
+
+
+def sigmoid(sigmoid):
+    """Visible check of sigmoid, including inputs of +-1000."""
+    case = _cases("sigmoid")
+    for x, want in zip(case["inputs"], case["expected"]):
+        problem = _sigmoid_problem(sigmoid, x, want)
+        if problem:
+            raise CheckFailure(problem)
+    passed("sigmoid: right values, finite and exact for +-1000.")
+
+
+def hidden_sigmoid(sigmoid, points):
+    """Hidden tests: sigmoid on random arrays and extreme values."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("sigmoid")
+    rng = np.random.default_rng()
+    inputs = [_random_array(rng, scale=5, dims=dims) for dims in (1, 2, 3)]
+    inputs.append(_random_array(rng, scale=5, dims=2, dtype=np.float32))
+    inputs.append(np.array([-1e4, -1000, -745, -710, 710, 745, 1000, 1e4]))
+    inputs.append(np.array([[-800.0, 800], [-50, 50]], dtype=np.float32))
+    for x in inputs:
+        score.case(f"{x.dtype} array of shape {x.shape}",
+                   lambda x=x: _sigmoid_problem(sigmoid, x, ref.sigmoid(x)))
+    return score.points(points)
+
+
+# -------------------------------------------------------------- softmax ---
+
+@_quiet
+def _softmax_problem(softmax, z, want, wrong_axis):
+    what = _what("softmax", z)
+    try:
+        problem, got = _called(softmax, "softmax", z, want, what, 1e-7,
+                               1e-6)
+    except CheckFailure as failure:
+        if "raised" in failure.message and z.ndim == 1:
+            return (f"{failure.message}\nz may be one vector (1-D) or a "
+                    "batch: work along the last axis (axis=-1).")
+        raise
+    if problem is None:
+        return None
+    hint = None
+    if got.shape == want.shape:
+        hint = _overflow_hint("softmax", got, z) or _softmax_hint(
+            got, z, wrong_axis)
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def _softmax_hint(got, z, wrong_axis):
+    """Recognise softmax over the wrong axis or without keepdims."""
+    if z.ndim > 1:
+        if wrong_axis is not None and close_array(got, wrong_axis):
+            return ("Normalised over the wrong axis: each row (the last "
+                    "axis) must sum to 1. Use axis=-1 with keepdims=True.")
+        per_row = np.exp(z - z.max(axis=-1, keepdims=True))
+        overall = np.exp(z - z.max())
+        if z.shape[-1] == z.shape[-2] and (
+                close_array(got, per_row / per_row.sum(axis=-1))
+                or close_array(got, overall / overall.sum(axis=-1))):
+            return ("Summed without keepdims=True, so row i was divided by "
+                    "the sum of another row. Use keepdims=True.")
+        if close_array(got, overall / overall.sum()):
+            return ("Normalised over the whole array: each row (the last "
+                    "axis) must sum to 1 on its own.")
+    sums = got.sum(axis=-1)
+    if not close_array(sums, np.ones_like(sums), 1e-6, 1e-6):
+        return "Each row (the last axis) must sum to 1."
+    return None
+
+
+def softmax(softmax):
+    """Visible check of softmax on vectors and batches, with +-1000."""
+    case = _cases("softmax")
+    for z, want, wrong_axis in zip(case["inputs"], case["expected"],
+                                   case["wrong_axis"]):
+        problem = _softmax_problem(softmax, z, want, wrong_axis)
+        if problem:
+            raise CheckFailure(problem)
+    passed("softmax: along the last axis, rows sum to 1, finite and "
+           "exact for +-1000.")
+
+
+def hidden_softmax(softmax, points):
+    """Hidden tests: softmax on random vectors, batches and extremes."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("softmax")
+    rng = np.random.default_rng()
+    size = int(rng.integers(3, 7))
+    inputs = [rng.normal(size=10) * 4, rng.normal(size=(size, size)) * 4,
+              rng.normal(size=(2, 3, size)) * 4,
+              (rng.normal(size=(3, 5)) * 4).astype(np.float32),
+              rng.normal(size=(4, 6)) * 1000,
+              np.array([[1000.0, 1000.0], [-1000, -1000]]),
+              np.array([5.0])]
+    for z in inputs:
+        wrong_axis = _softmax_wrong_axis(ref, z) if z.ndim > 1 else None
+        score.case(f"{z.dtype} array of shape {z.shape}",
+                   lambda z=z, w=wrong_axis: _softmax_problem(
+                       softmax, z, ref.softmax(z), w))
+    return score.points(points)
+
+
+# ----------------------------------------------------------- max_pool2d ---
+
+def _pool_call(max_pool2d, x, size, stride):
+    """Call with the defaults left out where the case tests them."""
+    kwargs = {}
+    if size != POOL_SIZE or stride is not None:
+        kwargs["size"] = size
+    if stride is not None:
+        kwargs["stride"] = stride
+    return _what("max_pool2d", x, **kwargs), _call(
+        max_pool2d, "max_pool2d", x, **kwargs)
+
+
+@_quiet
+def _pool_problem(max_pool2d, x, size, stride, want, stride_one=None):
+    before = x.copy()
+    what, got = _pool_call(max_pool2d, x, size, stride)
+    got = require_array(got, what)
+    if not same_array(x, before):
+        return f"{what} modified its input; return a new array instead."
+    problem = compare_arrays(got, want, what, dtype="float")
+    if problem is None:
+        return None
+    hint = _pool_hint(got, x, size, stride, want, stride_one)
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def _pool_hint(got, x, size, stride, want, stride_one):
+    step = size if stride is None else stride
+    if stride_one is not None and close_array(got, stride_one):
+        return (f"Looks like stride 1: when stride is None the default "
+                f"stride is size ({size}), as in Keras' MaxPooling2D.")
+    if stride is None and got.shape[:2] == (x.shape[0] - size + 1,
+                                            x.shape[1] - size + 1):
+        return (f"The default stride is wrong: stride=None means stride = "
+                f"size ({size}), so windows do not overlap.")
+    ceil = tuple(-(-(n - size) // step) + 1 for n in x.shape[:2])
+    if got.shape[:2] == ceil and ceil != want.shape[:2]:
+        return ("Windows that do not fit are dropped (Keras' "
+                "padding='valid'): the output has (n - size) // stride + 1 "
+                "rows and columns.")
+    if x.ndim == 3 and got.shape != want.shape:
+        return ("Keep the channels separate and last: (H, W, C) pools to "
+                "(H', W', C), each channel on its own.")
+    if x.ndim == 3 and got.shape == want.shape:
+        for channel in range(x.shape[2]):
+            foreign = ~_isin(got[..., channel], x[..., channel])
+            if foreign.any():
+                return ("Pooling mixes channels: output channel "
+                        f"{channel} holds values that occur only in other "
+                        "input channels. Take each window's maximum over "
+                        "rows and columns only (axis=(0, 1)), per channel.")
+    return None
+
+
+def max_pool2d(max_pool2d):
+    """Visible check of max_pool2d: sizes, strides, channels."""
+    for case in _cases("max_pool2d")["cases"]:
+        problem = _pool_problem(max_pool2d, case["x"], case["size"],
+                                case["stride"], case["expected"],
+                                case.get("stride_one"))
+        if problem:
+            raise CheckFailure(problem)
+    passed("max_pool2d: stride defaults to size, windows that do not fit "
+           "dropped, channels kept apart.")
+
+
+def hidden_max_pool2d(max_pool2d, points):
+    """Hidden tests: max_pool2d on random inputs against the reference."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("max_pool2d")
+    rng = np.random.default_rng()
+
+    def add_case(x, size, stride):
+        def run():
+            stride_one = (ref.max_pool2d(x, size, 1)
+                          if stride is None else None)
+            return _pool_problem(max_pool2d, x, size, stride,
+                                 ref.max_pool2d(x, size, stride),
+                                 stride_one)
+        score.case(f"{x.dtype} {x.shape}, size={size}, stride={stride}",
+                   run)
+
+    for size, stride, channels in ((2, None, 0), (2, None, 4),
+                                   (3, None, 2), (3, 2, 3), (2, 1, 0)):
+        height, width = (int(n) for n in rng.integers(size + 1, 14, 2))
+        shape = (height, width, channels) if channels else (height, width)
+        x = rng.normal(size=shape)
+        if channels:
+            x += 10.0 * np.arange(channels)
+        add_case(x, size, stride)
+    add_case(rng.normal(size=(26, 26, 8)).astype(np.float32), 2, None)
+    add_case(rng.normal(size=(2, 2)), 2, None)
+    return score.points(points)
+
+
+# --------------------------------------------------------- conv2d_layer ---
+
+CONV_HINTS = {
+    "transposed_hw": (
+        "Looks like the kernels were read as (kw, kh, ...): kernels[i, j, "
+        "c, f] multiplies x[row + i, col + j, c] (i down, j across)."),
+    "swapped_channels": (
+        "Looks like the kernels were read as (kh, kw, C_out, C_in): Keras' "
+        "layout is (kh, kw, C_in, C_out), so kernels[:, :, c, f] links "
+        "input channel c to output channel f."),
+    "flipped": (
+        "The kernel was flipped (a true convolution). Keras' Conv2D "
+        "computes cross-correlation: no flip."),
+    "no_bias": "The bias is missing: add bias[f] to output channel f.",
+}
+CONV_LAYOUT = ("Remember the shapes: x is (H, W, C_in), kernels is "
+               "(kh, kw, C_in, C_out) (Keras' layout), bias is (C_out,).")
+
+
+@_quiet
+def _conv_problem(conv2d_layer, x, kernels, bias, want, variants):
+    what = _what("conv2d_layer", x, kernels, bias)
+    arrays_before = [x.copy(), kernels.copy(), bias.copy()]
+    try:
+        got = require_array(
+            _call(conv2d_layer, "conv2d_layer", x, kernels, bias), what)
+    except CheckFailure as failure:
+        if " raised " in failure.message:
+            return f"{failure.message}\n{CONV_LAYOUT}"
+        raise
+    for array, before in zip((x, kernels, bias), arrays_before):
+        if not same_array(array, before):
+            return f"{what} modified its input; work on copies."
+    atol, rtol = _tolerance(x, kernels)
+    problem = compare_arrays(got, want, what, atol=atol, rtol=rtol,
+                             dtype="float")
+    if problem is None:
+        return None
+    height, width, c_out = want.shape
+    hint = None
+    if got.shape == (c_out, height, width):
+        hint = ("Return channels last, (H - kh + 1, W - kw + 1, C_out), as "
+                "Keras does.")
+    elif got.shape[:2] == x.shape[:2]:
+        hint = ("No padding ('valid'): the output has H - kh + 1 rows and "
+                "W - kw + 1 columns.")
+    elif got.shape == want.shape:
+        for name, variant in variants.items():
+            if variant is not None and close_array(got, variant):
+                hint = CONV_HINTS[name]
+                break
+        else:
+            if close_array(got, np.maximum(want, 0)):
+                hint = ("No activation here: conv2d_layer returns the "
+                        "linear output; ReLU is applied separately.")
+    elif got.shape != want.shape:
+        hint = CONV_LAYOUT
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def conv2d_layer(conv2d_layer):
+    """Visible check of conv2d_layer on small integer-valued inputs."""
+    for case in _cases("conv2d_layer")["cases"]:
+        problem = _conv_problem(conv2d_layer, case["x"], case["kernels"],
+                                case["bias"], case["expected"],
+                                case["variants"])
+        if problem:
+            raise CheckFailure(problem)
+    passed("conv2d_layer: Keras kernel layout, valid, stride 1, bias per "
+           "output channel, no activation.")
+
+
+def hidden_conv2d_layer(conv2d_layer, points):
+    """Hidden tests: conv2d_layer on random shapes against the reference."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("conv2d_layer")
+    rng = np.random.default_rng()
+    shapes = [((28, 28, 1), (3, 3, 1, 8)), ((7, 9, 3), (3, 3, 3, 3)),
+              ((8, 6, 2), (2, 3, 2, 5)), ((5, 5, 4), (5, 5, 4, 2)),
+              ((6, 7, 2), (1, 1, 2, 3))]
+    for index, (x_shape, k_shape) in enumerate(shapes):
+        dtype = np.float32 if index == 0 else np.float64
+        x = rng.random(x_shape).astype(dtype)
+        kernels = rng.normal(size=k_shape).astype(dtype)
+        bias = rng.normal(size=k_shape[3]).astype(dtype)
+
+        def run(x=x, kernels=kernels, bias=bias):
+            return _conv_problem(
+                conv2d_layer, x, kernels, bias,
+                ref.conv2d_layer(x, kernels, bias),
+                _conv_variants(ref, x, kernels, bias))
+        score.case(f"x {x_shape}, kernels {k_shape}, {dtype.__name__}", run)
+    return score.points(points)
+
+
+# -------------------------------------------------------------- flatten ---
+
+@_quiet
+def _flatten_problem(flatten, x, want):
+    what = _what("flatten", x)
+    got = require_array(_call(flatten, "flatten", x), what)
+    problem = compare_arrays(got, want, what)
+    if problem is None:
+        return None
+    hint = None
+    if got.size == want.size and got.ndim > 1:
+        hint = "Return a 1-D array: shape (H * W * C,), no batch axis."
+    elif got.shape == want.shape and x.ndim == 3 and same_array(
+            got, x.transpose(2, 0, 1).reshape(-1)):
+        hint = ("That is the channels-first order (all of channel 0, then "
+                "channel 1, ...). Keras' Flatten on channels-last input "
+                "walks the channel axis fastest: x[0, 0, 0], x[0, 0, 1], "
+                "...; that is x.reshape(-1).")
+    elif got.shape == want.shape and same_array(got, x.ravel(order="F")):
+        hint = ("That is column-major (Fortran) order; Keras' Flatten uses "
+                "row-major (C) order, x.reshape(-1).")
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def flatten(flatten):
+    """Visible check of flatten: Keras' order for channels-last input."""
+    case = _cases("flatten")
+    for x, want in zip(case["inputs"], case["expected"]):
+        problem = _flatten_problem(flatten, x, want)
+        if problem:
+            raise CheckFailure(problem)
+    passed("flatten: 1-D, in Keras' order for channels-last input.")
+
+
+def hidden_flatten(flatten, points):
+    """Hidden tests: flatten on random shapes against the reference."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("flatten")
+    rng = np.random.default_rng()
+    inputs = [rng.normal(size=(13, 13, 8)).astype(np.float32),
+              rng.normal(size=tuple(int(n) for n in rng.integers(2, 6, 3))),
+              rng.normal(size=(1, 1, 5)), rng.normal(size=(3, 4)),
+              rng.integers(0, 9, size=(2, 3, 2))]
+    for x in inputs:
+        score.case(f"{x.dtype} array of shape {x.shape}",
+                   lambda x=x: _flatten_problem(flatten, x, ref.flatten(x)))
+    return score.points(points)
+
+
+# ---------------------------------------------------------------- dense ---
+
+@_quiet
+def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
+    what = _what("dense", x, W, b)
+    got = require_array(_call(dense, "dense", x, W, b), what)
+    atol, rtol = _tolerance(x, W)
+    problem = compare_arrays(got, want, what, atol=atol, rtol=rtol,
+                             dtype="float")
+    if problem is None:
+        return None
+    hint = None
+    if got.shape == want.shape:
+        if W.shape[0] == W.shape[1] and close_array(got, x @ W.T + b):
+            hint = ("Looks like W transposed: Keras stores W as (inputs, "
+                    "outputs), so the layer computes x @ W + b.")
+        elif close_array(got, x @ W):
+            hint = "The bias b is missing."
+    elif x.ndim == 2 and got.ndim == 1:
+        hint = "A batch (batch, n) gives a batch of outputs (batch, m)."
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def dense(dense):
+    """Visible check of dense for one vector and a batch."""
+    for case in _cases("dense")["cases"]:
+        problem = _dense_problem(dense, case["x"], case["W"], case["b"],
+                                 case["expected"])
+        if problem:
+            raise CheckFailure(problem)
+    passed("dense: x @ W + b for one vector and for a batch.")
+
+
+def hidden_dense(dense, points):
+    """Hidden tests: dense on random sizes against the reference."""
+    ref = reference.load(LESSON)
+    score = HiddenScore("dense")
+    rng = np.random.default_rng()
+    for batch, n, m, dtype in ((None, 7, 4, np.float64),
+                               (5, 6, 3, np.float64),
+                               (1, 3, 3, np.float64),
+                               (None, 1352, 10, np.float32),
+                               (8, 4, 4, np.float32)):
+        shape = (n,) if batch is None else (batch, n)
+        x = rng.normal(size=shape).astype(dtype)
+        W = rng.normal(size=(n, m)).astype(dtype)  # noqa: N806
+        b = rng.normal(size=m).astype(dtype)
+        score.case(f"x {shape}, W {(n, m)}, {dtype.__name__}",
+                   lambda x=x, W=W, b=b: _dense_problem(  # noqa: N803
+                       dense, x, W, b, ref.dense(x, W, b)))
+    return score.points(points)
+
+
+# ---------------------------------------------------------- cnn_forward ---
+
+@functools.lru_cache(maxsize=16)
+def _keras_model(input_shape, kernel_size, filters, classes,
+                 conv_activation="relu", output_activation="softmax"):
+    """The lesson's architecture (cached; weights are set per case)."""
+    from cnn_course import import_tensorflow
+
+    _, keras = import_tensorflow()
+    return keras.Sequential([
+        keras.Input(shape=input_shape),
+        keras.layers.Conv2D(filters, kernel_size,
+                            activation=conv_activation),
+        keras.layers.MaxPooling2D(pool_size=(POOL_SIZE, POOL_SIZE)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(classes, activation=output_activation),
+    ])
+
+
+def _pooled_shape(input_shape, kernel_size):
+    return tuple((n - k + 1) // POOL_SIZE
+                 for n, k in zip(input_shape[:2], kernel_size))
+
+
+def random_forward_case(rng, input_shape, kernel_size, filters, classes,
+                        images=2, large_logits=False):
+    """Seeded random float32 weights and images for the lesson's model."""
+    kh, kw = kernel_size
+    channels = input_shape[2]
+    pooled = int(np.prod(_pooled_shape(input_shape, kernel_size)))
+    features = pooled * filters
+    kernels = rng.normal(0, 0.6, (kh, kw, channels, filters))
+    conv_bias = rng.normal(0, 0.2, filters)
+    W = rng.normal(0, 2 / np.sqrt(features), (features, classes))  # noqa
+    b = rng.normal(0, 0.2, classes)
+    if large_logits:
+        # Logits about 2000 / classes apart, up to +-1000: exact 0s and a 1,
+        # and np.exp overflows unless softmax subtracts the maximum.
+        b = rng.permutation(np.linspace(-1000, 1000, classes))
+    weights = [w.astype(np.float32) for w in (kernels, conv_bias, W, b)]
+    pixels = rng.random((images, *input_shape))
+    pixels[pixels < 0.5] = 0.0  # dark background, like MNIST
+    return weights, pixels.astype(np.float32)
+
+
+def keras_predict(architecture, weights, images, **activations):
+    """model.predict of the lesson's architecture with these weights."""
+    from cnn_course import import_tensorflow
+
+    tf, _ = import_tensorflow()
+    model = _keras_model(*architecture, **activations)
+    model.set_weights(weights)
+    # Each new architecture traces predict once; after five, TensorFlow
+    # logs a retracing warning that says nothing about the learner's code.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        return model.predict(images, verbose=0)
+    finally:
+        logger.setLevel(level)
+
+
+def _forward_variants(architecture, weights, image):
+    """What likely mistakes give, computed by Keras: name -> probs."""
+    kernels, conv_bias, W, b = weights  # noqa: N806
+    input_shape, kernel_size, filters, classes = architecture
+    height, width = _pooled_shape(input_shape, kernel_size)
+    batch = image[None]
+    variants = {}
+    channels_first = W.reshape(filters, height, width, classes).transpose(
+        1, 2, 0, 3).reshape(W.shape)
+    variants["channels_first"] = keras_predict(
+        architecture, [kernels, conv_bias, channels_first, b], batch)[0]
+    if kernel_size[0] == kernel_size[1]:
+        variants["transposed_hw"] = keras_predict(
+            architecture, [kernels.transpose(1, 0, 2, 3), conv_bias, W, b],
+            batch)[0]
+    variants["flipped"] = keras_predict(
+        architecture, [kernels[::-1, ::-1].copy(), conv_bias, W, b],
+        batch)[0]
+    variants["no_relu"] = keras_predict(architecture, weights, batch,
+                                        conv_activation=None)[0]
+    logits = keras_predict(architecture, weights, batch,
+                           output_activation=None)[0].astype(np.float64)
+    variants["logits"] = logits
+    variants["sigmoid"] = 1 / (1 + np.exp(-np.clip(logits, -500, 500)))
+    return variants
+
+
+FORWARD_HINTS = {
+    "channels_first": (
+        "Looks like flatten in channels-first order: Keras' Flatten on "
+        "(H, W, C) walks the channel axis fastest (x.reshape(-1)), and the "
+        "Dense weights W expect that order."),
+    "transposed_hw": CONV_HINTS["transposed_hw"],
+    "flipped": CONV_HINTS["flipped"],
+    "no_relu": "ReLU is missing after the convolution.",
+    "logits": ("Those are the logits: apply softmax to get probabilities "
+               "that sum to 1."),
+    "sigmoid": ("That is sigmoid of the logits; the model's last layer uses "
+                "softmax (probabilities over the classes sum to 1)."),
+}
+
+
+@_quiet
+def _forward_problem(cnn_forward, architecture, weights, image, want):
+    what = _what("cnn_forward", image, "weights")
+    what = what.replace("'weights'", "weights")
+    try:
+        got = require_array(
+            _call(cnn_forward, "cnn_forward", image, list(weights)), what)
+    except CheckFailure as failure:
+        if " raised " in failure.message:
+            features = weights[2].shape[0]
+            return (f"{failure.message}\nweights is [kernels (kh, kw, C_in, "
+                    f"filters), conv bias, W ({features}, classes), b]: "
+                    "conv2d_layer -> relu -> max_pool2d(size 2) -> flatten "
+                    f"must give {features} numbers for dense.")
+        raise
+    if got.shape == (1, *want.shape):
+        return (f"{what}: shape {got.shape}, expected {want.shape}.\nReturn "
+                "the probabilities of one image, without a batch axis.")
+    problem = compare_arrays(got, want.astype(np.float64), what,
+                             atol=FORWARD_TOLERANCE, dtype="float")
+    if problem is None:
+        return None
+    hint = None
+    if got.shape == want.shape:
+        index = _first_nonfinite(got)
+        if index is not None:
+            hint = (f"Got {got[index]}: softmax overflowed on large logits "
+                    "(Keras subtracts the maximum logit first).")
+        else:
+            variants = _forward_variants(architecture, weights, image)
+            for name, variant in variants.items():
+                if close_array(got, variant, FORWARD_TOLERANCE, 0):
+                    hint = FORWARD_HINTS[name]
+                    break
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def _architecture(config):
+    return (tuple(config["input_shape"]), tuple(config["kernel_size"]),
+            config["filters"], config["classes"])
+
+
+def _forward_cases(cnn_forward, config, rng, score=None):
+    """Compare with model.predict on a model built from `config`."""
+    architecture = _architecture(config)
+    weights, images = random_forward_case(
+        rng, *architecture, images=config["images"],
+        large_logits=config["large_logits"])
+    wants = keras_predict(architecture, weights, images)
+    for number, (image, want) in enumerate(zip(images, wants)):
+        def run(image=image, want=want):
+            return _forward_problem(cnn_forward, architecture, weights,
+                                    image, want)
+        if score is None:
+            problem = run()
+            if problem:
+                raise CheckFailure(problem)
+        else:
+            input_shape, kernel_size, filters, classes = architecture
+            score.case(
+                f"image {number + 1}, input {input_shape}, {filters} "
+                f"filters {kernel_size}, {classes} classes"
+                + (", large logits" if config["large_logits"] else ""),
+                run)
+
+
+def cnn_forward(cnn_forward):
+    """Visible check: equals model.predict of the lesson's architecture
+    with seeded random weights, within 1e-5."""
+    for config in _cases("cnn_forward")["models"]:
+        _forward_cases(cnn_forward, config,
+                       np.random.default_rng(config["seed"]))
+    passed(f"cnn_forward: equals model.predict within {FORWARD_TOLERANCE:g} "
+           "on random models, large logits included.")
+
+
+def hidden_cnn_forward(cnn_forward, points):
+    """Hidden tests: random models of the lesson's architecture."""
+    score = HiddenScore("cnn_forward")
+    rng = np.random.default_rng()
+    size = int(rng.integers(8, 15))
+    # Few architectures: each new one costs Keras a model and a trace.
+    configs = [
+        {"input_shape": [28, 28, 1], "kernel_size": [3, 3],
+         "filters": int(rng.integers(2, 9)), "classes": 10, "images": 2,
+         "large_logits": False},
+        {"input_shape": [size, size + 1, 1], "kernel_size": [5, 3],
+         "filters": int(rng.integers(2, 5)), "classes": 3, "images": 1,
+         "large_logits": False},
+        {"input_shape": [13, 12, 1], "kernel_size": [3, 3],
+         "filters": 2, "classes": 6, "images": 1, "large_logits": True},
+    ]
+    for config in configs:
+        _forward_cases(cnn_forward, config, rng, score)
+    return score.points(points)

@@ -1,0 +1,631 @@
+"""Lesson 03's checks fail on realistic mistakes and pass correct variants."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograder import lesson03 as check
+from autograder import reference
+from autograder.feedback import CheckFailure
+
+LESSON = "03_cnn_from_scratch"
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return reference.load(LESSON)
+
+
+def failure_of(check_function, student):
+    with pytest.raises(CheckFailure) as error:
+        check_function(student)
+    return error.value.message
+
+
+# ---------------------------------------------------------- activations ---
+
+def relu_loop(x):
+    out = np.array(x, dtype=float)
+    flat = out.reshape(-1)
+    for index in range(flat.size):
+        if flat[index] < 0:
+            flat[index] = 0.0
+    return out
+
+
+def relu_where(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def relu_in_place(x):
+    x[x < 0] = 0
+    return x
+
+
+def relu_mask(x):
+    return x > 0
+
+
+def relu_abs(x):
+    return np.abs(x)
+
+
+def test_relu_passes_correct_variants(ref, capsys):
+    for student in (ref.relu, relu_loop, relu_where):
+        check.relu(student)
+    assert "\u2714 relu" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (relu_in_place, "modified its input"),
+    (relu_mask, "dtype bool, expected a float dtype"),
+    (relu_abs, "not positive"),
+])
+def test_relu_names_the_mistake(student, clue):
+    assert clue in failure_of(check.relu, student)
+
+
+def sigmoid_textbook(x):
+    return 1 / (1 + np.exp(-x))  # overflows to inf, but the result is 0
+
+
+def sigmoid_tanh(x):
+    return 0.5 * (1 + np.tanh(np.asarray(x) / 2))
+
+
+def sigmoid_loop(x):
+    def one(value):
+        if value >= 0:
+            return 1 / (1 + math.exp(-value))
+        return math.exp(value) / (1 + math.exp(value))
+    return np.vectorize(one, otypes=[float])(x)
+
+
+def sigmoid_overflows(x):
+    return np.exp(x) / (1 + np.exp(x))
+
+
+def sigmoid_of_minus_x(x):
+    return sigmoid_tanh(-x)
+
+
+def test_sigmoid_passes_correct_variants(ref, capsys):
+    for student in (ref.sigmoid, sigmoid_textbook, sigmoid_tanh,
+                    sigmoid_loop):
+        check.sigmoid(student)
+    assert "\u2714 sigmoid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (sigmoid_overflows, "np.exp overflowed"),
+    (sigmoid_of_minus_x, "That is sigmoid(-x)"),
+])
+def test_sigmoid_names_the_mistake(student, clue):
+    assert clue in failure_of(check.sigmoid, student)
+
+
+def test_sigmoid_overflow_message_names_the_input():
+    message = failure_of(check.sigmoid, sigmoid_overflows)
+    assert message.startswith("sigmoid(<float64 array (9,)>): ")
+    assert "got nan, expected 1" in message
+    assert "at input 1000" in message
+
+
+def softmax_loop(z):
+    z = np.asarray(z, dtype=float)
+    rows = z.reshape(-1, z.shape[-1])
+    out = np.empty_like(rows)
+    for index, row in enumerate(rows):
+        e = np.exp(row - row.max())
+        out[index] = e / e.sum()
+    return out.reshape(z.shape)
+
+
+def softmax_naive(z):
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_axis0(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def softmax_no_keepdims(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1)
+
+
+def softmax_whole_array(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def softmax_axis1(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_softmax_passes_correct_variants(ref, capsys):
+    for student in (ref.softmax, softmax_loop):
+        check.softmax(student)
+    assert "\u2714 softmax" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (softmax_naive, "np.exp overflowed"),
+    (softmax_axis0, "wrong axis"),
+    (softmax_no_keepdims, "keepdims=True"),
+    (softmax_whole_array, "whole array"),
+    (softmax_axis1, "axis=-1"),
+])
+def test_softmax_names_the_mistake(student, clue):
+    assert clue in failure_of(check.softmax, student)
+
+
+def test_hidden_activations_score(ref):
+    assert check.hidden_relu(ref.relu, points=1) == 1.0
+    assert check.hidden_relu(relu_loop, points=1) == 1.0
+    assert check.hidden_relu(relu_abs, points=1) < 0.5
+    assert check.hidden_sigmoid(ref.sigmoid, points=1) == 1.0
+    assert check.hidden_sigmoid(sigmoid_loop, points=1) == 1.0
+    assert check.hidden_sigmoid(sigmoid_overflows, points=1) < 1.0
+    assert check.hidden_softmax(ref.softmax, points=2) == 2.0
+    assert check.hidden_softmax(softmax_loop, points=2) == 2.0
+    assert check.hidden_softmax(softmax_naive, points=2) < 2.0
+    assert check.hidden_softmax(softmax_axis0, points=2) < 1.0
+
+
+# ----------------------------------------------------------- max_pool2d ---
+
+def pool_loops(x, size=2, stride=None):
+    stride = stride or size
+    rows = (x.shape[0] - size) // stride + 1
+    cols = (x.shape[1] - size) // stride + 1
+    out = np.zeros((rows, cols) + x.shape[2:])
+    for r in range(rows):
+        for c in range(cols):
+            window = x[r * stride:r * stride + size,
+                       c * stride:c * stride + size]
+            out[r, c] = window.max(axis=(0, 1))
+    return out
+
+
+def pool_vectorized(x, size=2, stride=None):
+    stride = size if stride is None else stride
+    windows = sliding_window_view(x, (size, size), axis=(0, 1))
+    return windows[::stride, ::stride].max(axis=(-2, -1))
+
+
+def pool_default_stride_one(x, size=2, stride=None):
+    return pool_loops(x, size, 1 if stride is None else stride)
+
+
+def pool_mixes_channels(x, size=2, stride=None):
+    stride = stride or size
+    out = pool_loops(x, size, stride)
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            out[r, c] = x[r * stride:r * stride + size,
+                          c * stride:c * stride + size].max()
+    return out
+
+
+def pool_keeps_partial_windows(x, size=2, stride=None):
+    stride = stride or size
+    rows = -(-(x.shape[0] - size) // stride) + 1
+    cols = -(-(x.shape[1] - size) // stride) + 1
+    out = np.zeros((rows, cols) + x.shape[2:])
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = x[r * stride:r * stride + size,
+                          c * stride:c * stride + size].max(axis=(0, 1))
+    return out
+
+
+def test_max_pool2d_passes_correct_variants(ref, capsys):
+    for student in (ref.max_pool2d, pool_loops, pool_vectorized):
+        check.max_pool2d(student)
+    assert "\u2714 max_pool2d" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (pool_default_stride_one, "default stride is size"),
+    (pool_mixes_channels, "Pooling mixes channels"),
+    (pool_keeps_partial_windows, "Windows that do not fit are dropped"),
+])
+def test_max_pool2d_names_the_mistake(student, clue):
+    assert clue in failure_of(check.max_pool2d, student)
+
+
+def test_hidden_max_pool2d_scores(ref):
+    assert check.hidden_max_pool2d(ref.max_pool2d, points=2) == 2.0
+    assert check.hidden_max_pool2d(pool_vectorized, points=2) == 2.0
+    assert check.hidden_max_pool2d(pool_default_stride_one, points=2) < 1.5
+    assert check.hidden_max_pool2d(pool_mixes_channels, points=2) < 2.0
+
+
+# --------------------------------------------------------- conv2d_layer ---
+
+def conv_loops(x, kernels, bias):
+    kh, kw, c_in, c_out = kernels.shape
+    rows, cols = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    out = np.zeros((rows, cols, c_out))
+    for r in range(rows):
+        for c in range(cols):
+            for f in range(c_out):
+                total = bias[f]
+                for i in range(kh):
+                    for j in range(kw):
+                        for ch in range(c_in):
+                            total += x[r + i, c + j, ch] * kernels[i, j, ch, f]
+                out[r, c, f] = total
+    return out
+
+
+def conv_einsum(x, kernels, bias):
+    kh, kw = kernels.shape[:2]
+    windows = sliding_window_view(x, (kh, kw), axis=(0, 1))
+    return np.einsum("rcxij,ijxf->rcf", windows, kernels) + bias
+
+
+def conv_window_sum(x, kernels, bias):
+    kh, kw = kernels.shape[:2]
+    rows, cols = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    out = np.empty((rows, cols, kernels.shape[3]))
+    for r in range(rows):
+        for c in range(cols):
+            window = x[r:r + kh, c:c + kw, :, None]
+            out[r, c] = (window * kernels).sum(axis=(0, 1, 2)) + bias
+    return out
+
+
+def conv_transposed_hw(x, kernels, bias):
+    return conv_loops(x, kernels.transpose(1, 0, 2, 3), bias)
+
+
+def conv_swapped_channels(x, kernels, bias):
+    kh, kw, c_out, c_in = kernels.shape  # read as (kh, kw, C_out, C_in)
+    rows, cols = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    out = np.zeros((rows, cols, c_out))
+    for r in range(rows):
+        for c in range(cols):
+            for f in range(c_out):
+                out[r, c, f] = (x[r:r + kh, c:c + kw] *
+                                kernels[:, :, f, :]).sum() + bias[f]
+    return out
+
+
+def conv_flipped(x, kernels, bias):
+    return conv_loops(x, kernels[::-1, ::-1], bias)
+
+
+def conv_without_bias(x, kernels, bias):
+    return conv_loops(x, kernels, np.zeros_like(bias))
+
+
+def conv_with_relu(x, kernels, bias):
+    return np.maximum(conv_loops(x, kernels, bias), 0)
+
+
+def conv_channels_first(x, kernels, bias):
+    return conv_loops(x, kernels, bias).transpose(2, 0, 1)
+
+
+def test_conv2d_layer_passes_correct_variants(ref, capsys):
+    for student in (ref.conv2d_layer, conv_loops, conv_einsum,
+                    conv_window_sum):
+        check.conv2d_layer(student)
+    assert "\u2714 conv2d_layer" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (conv_transposed_hw, "read as (kw, kh, ...)"),
+    (conv_swapped_channels, "read as (kh, kw, C_out, C_in)"),
+    (conv_flipped, "flipped"),
+    (conv_without_bias, "bias is missing"),
+    (conv_with_relu, "No activation here"),
+    (conv_channels_first, "Return channels last"),
+])
+def test_conv2d_layer_names_the_mistake(student, clue):
+    assert clue in failure_of(check.conv2d_layer, student)
+
+
+def test_conv2d_layer_message_order():
+    message = failure_of(check.conv2d_layer, conv_channels_first)
+    assert message.startswith("conv2d_layer(<float64 array (5, 6, 2)>, "
+                              "<float64 array (3, 3, 2, 2)>, "
+                              "<float64 array (2,)>): shape (2, 3, 4), "
+                              "expected (3, 4, 2).")
+    message = failure_of(check.conv2d_layer, conv_flipped)
+    assert "value(s) differ; first at index [0, 0, 0]: got" in message
+
+
+def test_hidden_conv2d_layer_scores(ref):
+    assert check.hidden_conv2d_layer(ref.conv2d_layer, points=3) == 3.0
+    assert check.hidden_conv2d_layer(conv_einsum, points=3) == 3.0
+    assert check.hidden_conv2d_layer(conv_transposed_hw, points=3) < 2.0
+    assert check.hidden_conv2d_layer(conv_swapped_channels, points=3) < 2.0
+
+
+# ------------------------------------------------------ flatten, dense ---
+
+def flatten_loops(x):
+    values = []
+    for index in np.ndindex(*x.shape):
+        values.append(x[index])
+    return np.array(values, dtype=x.dtype)
+
+
+def flatten_channels_first(x):
+    if x.ndim == 3:
+        return x.transpose(2, 0, 1).reshape(-1)
+    return x.reshape(-1)
+
+
+def flatten_fortran(x):
+    return x.flatten(order="F")
+
+
+def flatten_keeps_batch_axis(x):
+    return x.reshape(1, -1)
+
+
+def test_flatten_passes_correct_variants(ref, capsys):
+    for student in (ref.flatten, flatten_loops, np.ravel,
+                    lambda x: x.flatten()):
+        check.flatten(student)
+    assert "\u2714 flatten" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (flatten_channels_first, "channels-first order"),
+    (flatten_fortran, "column-major"),
+    (flatten_keeps_batch_axis, "Return a 1-D array"),
+])
+def test_flatten_names_the_mistake(student, clue):
+    assert clue in failure_of(check.flatten, student)
+
+
+def dense_loops(x, W, b):  # noqa: N803
+    if x.ndim == 2:
+        return np.stack([dense_loops(row, W, b) for row in x])
+    return np.array([np.dot(x, W[:, unit]) + b[unit]
+                     for unit in range(W.shape[1])])
+
+
+def dense_1d_only(x, W, b):  # noqa: N803
+    return np.atleast_2d(x)[0] @ W + b
+
+
+def dense_transposed(x, W, b):  # noqa: N803
+    return x @ W.T + b if W.shape[0] == W.shape[1] else x @ W + b
+
+
+def dense_without_bias(x, W, b):  # noqa: N803
+    return x @ W
+
+
+def test_dense_passes_correct_variants(ref, capsys):
+    for student in (ref.dense, dense_loops):
+        check.dense(student)
+    assert "\u2714 dense" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (dense_transposed, "W transposed"),
+    (dense_without_bias, "bias b is missing"),
+    (dense_1d_only, "batch of outputs"),
+])
+def test_dense_names_the_mistake(student, clue):
+    assert clue in failure_of(check.dense, student)
+
+
+def test_hidden_flatten_and_dense_score(ref):
+    assert check.hidden_flatten(ref.flatten, points=1) == 1.0
+    assert check.hidden_flatten(flatten_loops, points=1) == 1.0
+    assert check.hidden_flatten(flatten_channels_first, points=1) < 1.0
+    assert check.hidden_dense(ref.dense, points=1) == 1.0
+    assert check.hidden_dense(dense_without_bias, points=1) < 0.5
+
+
+# ---------------------------------------------------------- cnn_forward ---
+
+def forward_from(conv, pool, flat, soft, relu=None, batch_axis=False):
+    """A cnn_forward assembled from the given pieces."""
+    def cnn_forward(image, weights):
+        kernels, conv_bias, W, b = weights  # noqa: N806
+        maps = conv(image, kernels, conv_bias)
+        if relu is not None:
+            maps = relu(maps)
+        logits = flat(pool(maps, 2)) @ W + b
+        probs = soft(logits) if soft is not None else logits
+        return probs[None] if batch_axis else probs
+    return cnn_forward
+
+
+@pytest.fixture(scope="module")
+def forwards(ref):
+    """Correct and wrong forward passes, by name."""
+    def pieces(**changes):
+        kwargs = {"conv": ref.conv2d_layer, "pool": ref.max_pool2d,
+                  "flat": ref.flatten, "soft": ref.softmax,
+                  "relu": ref.relu}
+        kwargs.update(changes)
+        return forward_from(**kwargs)
+    return {
+        "loops": pieces(conv=conv_loops, pool=pool_loops, flat=flatten_loops,
+                        soft=softmax_loop, relu=relu_loop),
+        "vectorized": pieces(conv=conv_einsum, pool=pool_vectorized),
+        "channels_first": pieces(flat=flatten_channels_first),
+        "transposed_hw": pieces(conv=conv_transposed_hw),
+        "naive_softmax": pieces(soft=softmax_naive),
+        "no_relu": pieces(relu=None),
+        "logits": pieces(soft=None),
+        "batch_axis": forward_from(ref.conv2d_layer, ref.max_pool2d,
+                                   ref.flatten, ref.softmax, ref.relu,
+                                   batch_axis=True),
+    }
+
+
+def test_cnn_forward_passes_correct_variants(ref, forwards, capsys):
+    for student in (ref.cnn_forward, forwards["loops"],
+                    forwards["vectorized"]):
+        check.cnn_forward(student)
+    assert "\u2714 cnn_forward" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, clue", [
+    ("channels_first", "flatten in channels-first order"),
+    ("transposed_hw", "read as (kw, kh, ...)"),
+    ("naive_softmax", "softmax overflowed"),
+    ("no_relu", "ReLU is missing"),
+    ("logits", "Those are the logits"),
+    ("batch_axis", "without a batch axis"),
+])
+def test_cnn_forward_names_the_mistake(forwards, name, clue):
+    assert clue in failure_of(check.cnn_forward, forwards[name])
+
+
+def test_hidden_cnn_forward_scores(ref, forwards):
+    assert check.hidden_cnn_forward(ref.cnn_forward, points=3) == 3.0
+    assert check.hidden_cnn_forward(forwards["vectorized"], points=3) == 3.0
+    assert check.hidden_cnn_forward(forwards["channels_first"],
+                                    points=3) < 2.0
+    assert check.hidden_cnn_forward(forwards["naive_softmax"],
+                                    points=3) < 3.0
+
+
+# ------------------------------------------- TensorFlow doing the work ---
+
+def keras_model_forward(keras):
+    def cnn_forward(image, weights):
+        kernels = weights[0]
+        model = keras.Sequential([
+            keras.Input(shape=image.shape),
+            keras.layers.Conv2D(kernels.shape[3], kernels.shape[:2],
+                                activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(weights[3].shape[0], activation="softmax"),
+        ])
+        model.set_weights(weights)
+        return model.predict(image[None], verbose=0)[0]
+    return cnn_forward
+
+
+def tf_ops_forward(ref):
+    def conv_with_tf(x, kernels, bias):
+        from cnn_course import import_tensorflow
+
+        tf, _ = import_tensorflow()
+        out = tf.nn.conv2d(x[None].astype("float32"), kernels, 1, "VALID")
+        return out.numpy()[0] + bias
+    return forward_from(conv_with_tf, ref.max_pool2d, ref.flatten,
+                        ref.softmax, ref.relu)
+
+
+def hidden_import_forward(ref):
+    """Reaches TensorFlow without naming it, and hides the error."""
+    def pool(x, size=2, stride=None):
+        try:
+            nn = __import__("tensor" + "flow").nn
+            out = nn.max_pool2d(x[None], size, size, "VALID")
+            return np.asarray(out)[0]
+        except Exception:
+            return ref.max_pool2d(x, size)
+    return forward_from(ref.conv2d_layer, pool, ref.flatten, ref.softmax,
+                        ref.relu)
+
+
+def scipy_relu(x):
+    from scipy import special  # noqa: F401 - only has to be imported
+
+    return np.maximum(x, 0)
+
+
+def test_forward_pass_computed_by_keras_gets_no_points(keras):
+    student = keras_model_forward(keras)
+    message = failure_of(check.cnn_forward, student)
+    assert message.startswith("cnn_forward lets Keras compute (uses keras.")
+    assert "gives no points" in message
+    assert check.hidden_cnn_forward(student, points=3) == 0.0
+
+
+def test_tensorflow_ops_are_named(ref):
+    student = tf_ops_forward(ref)
+    message = failure_of(check.cnn_forward, student)
+    assert "TensorFlow" in message
+    assert "tf.nn.conv2d" in message or "called into tensorflow" in message
+
+
+def test_indirect_tensorflow_calls_are_caught_while_running(ref):
+    message = failure_of(check.cnn_forward, hidden_import_forward(ref))
+    assert message.startswith("cnn_forward lets TensorFlow compute "
+                              "(called into tensorflow")
+
+
+def test_imports_inside_functions_are_caught():
+    message = failure_of(check.relu, scipy_relu)
+    assert message.startswith("relu lets SciPy compute (uses import scipy")
+
+
+def test_global_keras_model_is_named(keras):
+    model = keras.Sequential([keras.Input(shape=(3,)),
+                              keras.layers.Dense(2)])
+    namespace = {"np": np, "mnist_model": model}
+    exec("def relu(x):\n    mnist_model.summary\n    return np.maximum(x, 0)",
+         namespace)
+    message = failure_of(check.relu, namespace["relu"])
+    assert "uses mnist_model.summary" in message
+
+
+def test_numpy_only_answers_are_not_flagged(ref):
+    assert check.banned_uses(ref.cnn_forward) == []
+    assert check.banned_uses(conv_einsum) == []
+
+
+# --------------------------------------------------------- robustness ---
+
+def test_not_implemented_gives_a_short_message():
+    def stub(x):
+        raise NotImplementedError()
+
+    message = failure_of(check.relu, stub)
+    assert message.startswith("relu is not implemented yet.")
+
+
+def test_objects_that_equal_anything_get_nothing():
+    class EqualsAnything(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    def cheat(x):
+        return np.zeros((1,)).view(EqualsAnything)
+
+    message = failure_of(check.flatten, cheat)
+    assert message.startswith("flatten(<float64 array (2, 3, 4)>): shape "
+                              "(1,), expected (24,).")
+
+
+def test_hard_coding_the_visible_cases_fails_hidden_tests(ref):
+    cases = check.visible_inputs()["max_pool2d"]["cases"]
+    memory = [(case["x"], ref.max_pool2d(case["x"], case["size"],
+                                         case["stride"])) for case in cases]
+
+    def memorised(x, size=2, stride=None):
+        for seen, answer in memory:
+            if seen.shape == x.shape and np.array_equal(seen, x):
+                return answer
+        return np.zeros((1, 1))
+
+    check.max_pool2d(memorised)  # fools the visible check, not hidden
+    assert check.hidden_max_pool2d(memorised, points=2) < 0.5
+
+
+def test_visible_expectations_are_fresh():
+    from autograder import expected
+
+    assert LESSON not in expected.stale_lessons()
