@@ -124,7 +124,7 @@ def _or_none(conv2d, *args):
 def conv_variants(conv2d, image, kernel, stride, padding):
     """The reference's result and what the usual mistakes give instead."""
     pad = padding
-    return {
+    variants = {
         "expected": conv2d(image, kernel, stride, padding),
         "flipped": conv2d(image, kernel[::-1, ::-1], stride, padding),
         "transposed": _or_none(conv2d, image, kernel.T, stride, padding),
@@ -138,6 +138,10 @@ def conv_variants(conv2d, image, kernel, stride, padding):
         "truncated_inputs": conv2d(np.trunc(image), np.trunc(kernel),
                                    stride, padding),
     }
+    # A mistake that gives the right answer here cannot be recognised.
+    return {key: None if key != "expected" and value is not None
+            and same_array(value, variants["expected"]) else value
+            for key, value in variants.items()}
 
 
 def fast_variants(conv2d_fast, images, kernels):
