@@ -8,33 +8,28 @@ against Keras itself: the check builds the lesson's architecture
 (Conv2D + ReLU -> MaxPooling2D(2) -> Flatten -> Dense + softmax) with seeded
 random weights and compares with ``model.predict`` within 1e-5.
 
-No TensorFlow, Keras, SciPy, PyTorch or JAX in the learner's code
+No TensorFlow or Keras in the learner's code
 ----------------------------------------------------------------------------
-Every call of a learner's function goes through `_call`, which rejects a
-function that lets one of those packages compute, in two independent ways:
+Every call of a learner's function goes through `_call`, which uses the two
+independent detectors of `autograder.feedback` (see there for details):
 
-1. Before the call, it reads the function's bytecode: every global name it
-   loads (``LOAD_GLOBAL``), every module it imports inside, every closure
-   variable and default argument, also in nested functions and lambdas, and
-   follows the learner's own functions it uses (``cnn_forward`` ->
-   ``conv2d_layer`` -> ...). A name bound to a module or object of those
-   packages (judged by its ``__name__``/``__module__`` or its type's) fails
-   the check and the message names it, e.g. "uses tf.nn.conv2d". This also
-   catches code in branches the test inputs never reach.
-2. The call itself runs under ``sys.setprofile``: a Python frame executing
-   code of those packages, or a C function they define, is recorded and the
-   check fails after the call returns. The profiler never raises into the
-   learner's code (a ``try/except`` there could swallow it); it records and
-   switches itself off. This catches indirect routes: ``__import__``,
-   ``getattr`` tricks, methods of tensors or models passed in.
+1. `library_references` reads the function's bytecode before the call: the
+   dotted names it loads (``tf.nn.conv2d``, ``model.predict``,
+   ``keras.layers.Conv2D``), imports inside it, closures, following the
+   notebook's own helper functions it calls (``cnn_forward`` ->
+   ``conv2d_layer``). It names the culprit even in branches the test inputs
+   never reach.
+2. `LibraryWatch` runs the call under ``sys.setprofile`` and records the
+   first Python or C function entered that belongs to TensorFlow, Keras,
+   PyTorch, JAX, scipy.signal/ndimage, OpenCV or scikit-image, however it
+   was reached (``__import__``, getattr, methods of objects passed in). It
+   never raises into the learner's code, so a ``try/except`` there cannot
+   swallow it.
 
 Either way the check says so and a hidden check gives no points for it.
 """
 
-import dis
 import functools
-import sys
-import types
 
 import numpy as np
 
@@ -42,176 +37,45 @@ from autograder import expected, reference
 from autograder.feedback import (
     CheckFailure,
     HiddenScore,
+    LibraryWatch,
     call,
     close_array,
     compare_arrays,
     describe_arguments,
+    library_references,
     passed,
     require_array,
     same_array,
 )
 
 LESSON = "03_cnn_from_scratch"
-BANNED_PACKAGES = ("tensorflow", "keras", "tf_keras", "scipy", "torch",
-                   "jax", "jaxlib")
 FORWARD_TOLERANCE = 1e-5
 POOL_SIZE = 2  # the lesson's MaxPooling2D((2, 2))
 
 # Captured at import, before any learner code runs.
-_setprofile = sys.setprofile
-_getprofile = sys.getprofile
 _isfinite = np.isfinite
 _isin = np.isin
 
 
 # ------------------------------------------- no TensorFlow in the answer ---
 
-def _package_of(value):
-    """The banned top-level package `value` belongs to, or None."""
-    try:
-        if isinstance(value, types.ModuleType):
-            names = [value.__name__]
-        else:
-            names = [getattr(value, "__module__", None),
-                     type(value).__module__]
-    except Exception:  # an object whose attributes misbehave
-        return None
-    for name in names:
-        if isinstance(name, str) and name.split(".")[0] in BANNED_PACKAGES:
-            return name.split(".")[0]
-    return None
-
-
-def _is_own_function(value):
-    """A plain Python function written outside the libraries."""
-    if not isinstance(value, types.FunctionType):
-        return False
-    module = getattr(value, "__module__", None) or ""
-    return module.split(".")[0] not in (*BANNED_PACKAGES, "numpy",
-                                        "autograder", "cnn_course")
-
-
-def _code_objects(code):
-    yield code
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from _code_objects(const)
-
-
-LOADS = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global",
-         "LOAD_DEREF": "closure", "LOAD_CLASSDEREF": "closure"}
-
-
-def _loads(code):
-    """(kind, name, dotted name as written) of each load of a global or
-    closure variable, and ("import", None, module) of each import."""
-    instructions = list(dis.get_instructions(code))
-    for index, instruction in enumerate(instructions):
-        if instruction.opname in LOADS:
-            dotted = [instruction.argval]
-            for following in instructions[index + 1:]:
-                if following.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
-                    break
-                dotted.append(following.argval)
-            yield (LOADS[instruction.opname], instruction.argval,
-                   ".".join(dotted))
-        elif instruction.opname == "IMPORT_NAME":
-            yield "import", None, instruction.argval
-
-
-def banned_uses(func, _seen=None):
-    """How `func` (and the learner's functions it uses) reach a banned
-    package: a list of (function name, what it uses, package)."""
-    seen = set() if _seen is None else _seen
-    if id(func) in seen:
-        return []
-    seen.add(id(func))
-    found = []
-    name = getattr(func, "__name__", "?")
-    closure = {}
-    for variable, cell in zip(func.__code__.co_freevars,
-                              func.__closure__ or ()):
-        try:
-            closure[variable] = cell.cell_contents
-        except ValueError:  # an empty cell
-            continue
-    values = [(variable, value) for variable, value in closure.items()]
-    for code in _code_objects(func.__code__):
-        for kind, variable, dotted in _loads(code):
-            if kind == "import":
-                package = dotted.split(".")[0]
-                if package in BANNED_PACKAGES:
-                    found.append((name, f"import {dotted}", package))
-            elif kind == "global" and variable in func.__globals__:
-                values.insert(0, (dotted, func.__globals__[variable]))
-            elif kind == "closure" and variable in closure:
-                # Before the bare closure entry: the dotted name says more.
-                values.insert(0, (dotted, closure[variable]))
-    defaults = list(func.__defaults__ or ())
-    defaults += list((func.__kwdefaults__ or {}).values())
-    values += [("a default argument", value) for value in defaults]
-    for dotted, value in values:
-        package = _package_of(value)
-        if package:
-            found.append((name, dotted, package))
-        elif _is_own_function(value):
-            found += banned_uses(value, seen)
-    return found
-
-
-class _BannedCallRecorder:
-    """A profile function that records the first call into a banned
-    package, then switches itself off."""
-
-    def __init__(self):
-        self.found = None
-
-    def __call__(self, frame, event, arg):
-        if event == "call":
-            module = frame.f_globals.get("__name__", "")
-        elif event == "c_call":
-            module = getattr(arg, "__module__", None) or ""
-        else:
-            return
-        if not isinstance(module, str):
-            return
-        package = module.split(".")[0]
-        if package in BANNED_PACKAGES:
-            self.found = (package, module)
-            _setprofile(None)
-
-
-def _banned_message(name, package, detail):
-    library = {"tensorflow": "TensorFlow", "keras": "Keras",
-               "tf_keras": "Keras", "scipy": "SciPy", "torch": "PyTorch",
-               "jax": "JAX", "jaxlib": "JAX"}[package]
-    return (f"{name} lets {library} compute ({detail}). This lesson builds "
-            "every step in NumPy to see how Keras works, so this check "
-            f"gives no points for it. Use only NumPy in {name} and in the "
+def _library_message(name, detail):
+    return (f"{name} {detail}. This lesson builds every step in NumPy to "
+            "see how Keras works, so this check gives no points when a "
+            f"library does the work. Use only NumPy in {name} and in the "
             "functions it calls.")
 
 
 def _call(func, name, *args, **kwargs):
     """Call the learner's function like feedback.call, refusing answers
-    that TensorFlow, Keras, SciPy, PyTorch or JAX compute."""
-    if callable(func) and isinstance(func, types.FunctionType):
-        uses = banned_uses(func)
-        if uses:
-            owner, dotted, package = uses[0]
-            where = "" if owner == name else f" in {owner}"
-            raise CheckFailure(_banned_message(
-                name, package, f"uses {dotted}{where}"))
-    recorder = _BannedCallRecorder()
-    previous = _getprofile()
-    _setprofile(recorder)
-    try:
+    that TensorFlow, Keras or another library computes."""
+    references = library_references(func)
+    if references:
+        raise CheckFailure(_library_message(name, f"uses {references[0]}"))
+    with LibraryWatch() as watch:
         result = call(func, name, *args, **kwargs)
-    finally:
-        _setprofile(previous)
-    if recorder.found:
-        package, module = recorder.found
-        raise CheckFailure(_banned_message(name, package,
-                                           f"called into {module}"))
+    if watch.found:
+        raise CheckFailure(_library_message(name, f"called {watch.found}"))
     return result
 
 

@@ -8,7 +8,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder import lesson03 as check
 from autograder import reference
-from autograder.feedback import CheckFailure
+from autograder.feedback import CheckFailure, library_references
 
 LESSON = "03_cnn_from_scratch"
 
@@ -541,7 +541,7 @@ def hidden_import_forward(ref):
 
 
 def scipy_relu(x):
-    from scipy import special  # noqa: F401 - only has to be imported
+    from scipy import signal  # noqa: F401 - only has to be imported
 
     return np.maximum(x, 0)
 
@@ -549,42 +549,41 @@ def scipy_relu(x):
 def test_forward_pass_computed_by_keras_gets_no_points(keras):
     student = keras_model_forward(keras)
     message = failure_of(check.cnn_forward, student)
-    assert message.startswith("cnn_forward lets Keras compute (uses keras.")
-    assert "gives no points" in message
+    assert message.startswith("cnn_forward uses keras.")
+    assert "(Keras)" in message and "gives no points" in message
     assert check.hidden_cnn_forward(student, points=3) == 0.0
 
 
 def test_tensorflow_ops_are_named(ref):
     student = tf_ops_forward(ref)
     message = failure_of(check.cnn_forward, student)
-    assert "TensorFlow" in message
-    assert "tf.nn.conv2d" in message or "called into tensorflow" in message
+    assert message.startswith("cnn_forward called TensorFlow (tensorflow.")
 
 
 def test_indirect_tensorflow_calls_are_caught_while_running(ref):
     message = failure_of(check.cnn_forward, hidden_import_forward(ref))
-    assert message.startswith("cnn_forward lets TensorFlow compute "
-                              "(called into tensorflow")
+    assert message.startswith("cnn_forward called TensorFlow (tensorflow.")
+    assert "called from pool line" in message
 
 
 def test_imports_inside_functions_are_caught():
     message = failure_of(check.relu, scipy_relu)
-    assert message.startswith("relu lets SciPy compute (uses import scipy")
+    assert message.startswith("relu uses import scipy.signal (SciPy)")
 
 
 def test_global_keras_model_is_named(keras):
     model = keras.Sequential([keras.Input(shape=(3,)),
                               keras.layers.Dense(2)])
     namespace = {"np": np, "mnist_model": model}
-    exec("def relu(x):\n    mnist_model.summary\n    return np.maximum(x, 0)",
-         namespace)
+    exec("def relu(x):\n    mnist_model.predict\n"
+         "    return np.maximum(x, 0)", namespace)
     message = failure_of(check.relu, namespace["relu"])
-    assert "uses mnist_model.summary" in message
+    assert message.startswith("relu uses mnist_model.predict (Keras)")
 
 
 def test_numpy_only_answers_are_not_flagged(ref):
-    assert check.banned_uses(ref.cnn_forward) == []
-    assert check.banned_uses(conv_einsum) == []
+    assert library_references(ref.cnn_forward) == []
+    assert library_references(conv_einsum) == []
 
 
 # --------------------------------------------------------- robustness ---
