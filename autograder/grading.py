@@ -25,6 +25,8 @@ from autograder import submissions
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 CSV_COLUMNS = ["student", "lesson", "score", "max_score", "status",
                "needs_manual_grade", "detail"]
+KERNEL_DIED_SIGNS = ("DeadKernelError", "Kernel died", "kernel died",
+                     "Kernel has died", "KernelDied")
 STATUSES = {
     "graded": "executed and scored",
     "timeout": "a cell ran past the per-cell time limit; scored as run",
@@ -116,6 +118,10 @@ def grade_student(student, entries, template, work, solutions, settings):
             entry.detail = (f"grading took over "
                             f"{settings['notebook_timeout']} s")
             continue
+        log_dir = work.parent / "logs"
+        log_dir.mkdir(exist_ok=True)
+        (log_dir / f"{student}_{entry.lesson}.log").write_text(
+            result.stdout + result.stderr, encoding="utf-8")
         entry.status, entry.detail = autograde_status(root, student,
                                                       entry.lesson, result)
         if entry.status in {"graded", "timeout"}:
@@ -129,8 +135,10 @@ def autograde_status(root, student, lesson, result):
     """The entry's status from nbgrader's exit code, log and notebook."""
     log = result.stdout + result.stderr
     notebook = root / "autograded" / student / lesson / f"{lesson}.ipynb"
-    if "DeadKernelError" in log or "Kernel died" in log:
+    if any(sign in log for sign in KERNEL_DIED_SIGNS):
         return "kernel_died", "the kernel died while running the notebook"
+    if "CellTimeoutError" in log or "Timeout waiting for execute" in log:
+        return "timeout", "a cell exceeded the per-cell time limit"
     if result.returncode != 0 or not notebook.is_file():
         lines = [line for line in log.splitlines() if line.strip()]
         return "grading_error", " | ".join(lines[-3:])[:500]
@@ -152,6 +160,19 @@ def read_scores(root, student, entry):
         entry.score = round(float(submission.score), 2)
         entry.max_score = float(submission.max_score)
         entry.needs_manual_grade = bool(submission.needs_manual_grade)
+
+
+def fill_zero_scores(entries, template):
+    """0 of the lesson's points where nothing could be scored."""
+    from nbgrader.api import Gradebook
+
+    maxima = {}
+    with Gradebook(f"sqlite:///{template}/gradebook.db") as gradebook:
+        for assignment in gradebook.assignments:
+            maxima[assignment.name] = float(assignment.max_score)
+    for entry in entries:
+        if entry.score is None and entry.lesson in maxima:
+            entry.score, entry.max_score = 0.0, maxima[entry.lesson]
 
 
 def copy_feedback(root, student, entry, output):
@@ -229,7 +250,7 @@ def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
             raise FileNotFoundError(
                 f"{source}: expected a folder or a .zip of submissions")
         gradable, others = submissions.collect(source, lessons)
-        for name in ("feedback", "work"):
+        for name in ("feedback", "work", "logs"):
             shutil.rmtree(output / name, ignore_errors=True)
         output.mkdir(parents=True, exist_ok=True)
         work = output / "work"
@@ -260,6 +281,7 @@ def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
         bar.close()
         entries = sorted(gradable + others,
                          key=lambda e: (e.student, e.lesson, e.status))
+        fill_zero_scores(entries, template)
         merge.merge_gradebooks(template, work / "students", output)
         write_csv(entries, output / "grades.csv")
         shutil.rmtree(work, ignore_errors=True)

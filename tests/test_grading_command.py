@@ -54,6 +54,11 @@ def submissions(root, tmp_path_factory):
             "eve": stripped}
     for student, notebook in flat.items():
         nbformat.write(notebook, folder / f"{student}_{LESSON}.ipynb")
+    for student, code in (("ivy", "import time\ntime.sleep(600)"),
+                          ("jon", "import os\nos._exit(1)")):
+        notebook = lesson_notebook(root, "notebooks")
+        cell(notebook, "mean_image").source = code
+        nbformat.write(notebook, folder / f"{student}_{LESSON}.ipynb")
     (folder / f"fay_{LESSON}.ipynb").write_text("{ not json",
                                                 encoding="utf-8")
     nbformat.write(correct, folder / "gus-lesson1.ipynb")
@@ -75,7 +80,8 @@ def grade(root, source, output, *options):
 @pytest.fixture(scope="module")
 def graded(root, submissions, tmp_path_factory):
     output = tmp_path_factory.mktemp("grading")
-    return output, *grade(root, submissions, output, "--jobs", "2")
+    return output, *grade(root, submissions, output, "--jobs", "2",
+                          "--timeout", "30")
 
 
 def score(rows, student, lesson=LESSON):
@@ -117,6 +123,15 @@ def test_broken_and_misnamed_files_are_accounted_for(graded):
     assert "not valid JSON" in rows[("fay", LESSON)]["detail"]
     assert rows[("gus-lesson1", "")]["status"] == "bad_filename"
     assert rows[("hal_05_transformers", "")]["status"] == "bad_filename"
+
+
+def test_timeouts_and_dead_kernels_are_reported(graded):
+    _, _, rows = graded
+    assert rows[("ivy", LESSON)]["status"] == "timeout"
+    assert rows[("jon", LESSON)]["status"] == "kernel_died"
+    for student in ("ivy", "jon", "fay"):
+        assert score(rows, student) == 0
+        assert float(rows[(student, LESSON)]["max_score"]) == 12
 
 
 def test_feedback_summary_and_gradebook(graded):
