@@ -2,9 +2,10 @@
 
     python -m autograder grade SUBMISSIONS [--jobs N] [--output DIR]
 
-Every student is graded in a private nbgrader course folder with its own
-copy of the gradebook, so `--jobs N` runs students in parallel without two
-processes ever writing one SQLite file (nbgrader's FAQ warns against that).
+Every submitted notebook (one student's lesson) is graded in a private
+nbgrader course folder with its own copy of the gradebook, so `--jobs N`
+grades N notebooks at once without two processes ever writing one SQLite
+file (nbgrader's FAQ warns against that).
 The results are then written, by this process alone, to DIR/grades.csv,
 DIR/feedback/<student>/<lesson>/<lesson>.html and DIR/gradebook.db (one
 gradebook with every submission, for the formgrader's manual grading).
@@ -98,36 +99,35 @@ def prepare_template(work, solutions, lessons, timeout):
     return template
 
 
-def grade_student(student, entries, template, work, solutions, settings):
-    """Autograde and write feedback for one student's lessons, in private."""
-    root = work / "students" / student
+def grade_notebook(entry, template, work, solutions, settings):
+    """Autograde and write feedback for one student's lesson, in private."""
+    student = entry.student
+    root = work / "units" / f"{student}__{entry.lesson}"
     root.mkdir(parents=True)
     shutil.copy(template / "gradebook.db", root / "gradebook.db")
     options = course_options(root, solutions, settings["timeout"])
-    for entry in entries:
-        folder = root / "submitted" / student / entry.lesson
-        folder.mkdir(parents=True)
-        shutil.copy(entry.path, folder / f"{entry.lesson}.ipynb")
-        try:
-            result = run_nbgrader(
-                root, ["autograde", entry.lesson, "--student", student,
-                       "--create", "--force"], options,
-                settings["memory_mb"], settings["notebook_timeout"])
-        except subprocess.TimeoutExpired:
-            entry.status = "timeout"
-            entry.detail = (f"grading took over "
-                            f"{settings['notebook_timeout']} s")
-            continue
-        log_dir = work.parent / "logs"
-        log_dir.mkdir(exist_ok=True)
-        (log_dir / f"{student}_{entry.lesson}.log").write_text(
-            result.stdout + result.stderr, encoding="utf-8")
-        entry.status, entry.detail = autograde_status(root, student,
-                                                      entry.lesson, result)
-        if entry.status in {"graded", "timeout"}:
-            run_nbgrader(root, ["generate_feedback", entry.lesson,
-                                "--student", student, "--force"], options)
-            read_scores(root, student, entry)
+    folder = root / "submitted" / student / entry.lesson
+    folder.mkdir(parents=True)
+    shutil.copy(entry.path, folder / f"{entry.lesson}.ipynb")
+    try:
+        result = run_nbgrader(
+            root, ["autograde", entry.lesson, "--student", student,
+                   "--create", "--force"], options,
+            settings["memory_mb"], settings["notebook_timeout"])
+    except subprocess.TimeoutExpired:
+        entry.status = "timeout"
+        entry.detail = f"grading took over {settings['notebook_timeout']} s"
+        return root
+    log_dir = work.parent / "logs"
+    log_dir.mkdir(exist_ok=True)
+    (log_dir / f"{student}_{entry.lesson}.log").write_text(
+        result.stdout + result.stderr, encoding="utf-8")
+    entry.status, entry.detail = autograde_status(root, student,
+                                                  entry.lesson, result)
+    if entry.status in {"graded", "timeout"}:
+        run_nbgrader(root, ["generate_feedback", entry.lesson,
+                            "--student", student, "--force"], options)
+        read_scores(root, student, entry)
     return root
 
 
@@ -256,33 +256,27 @@ def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
         work = output / "work"
         found = sorted({entry.lesson for entry in gradable})
         template = prepare_template(work, solutions, found, timeout)
-        by_student = {}
-        for entry in gradable:
-            by_student.setdefault(entry.student, []).append(entry)
         bar = tqdm(total=len(gradable), unit="notebook", disable=not progress,
                    desc="grading")
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(grade_student, student, entries, template,
-                                   work, solutions, settings): student
-                       for student, entries in by_student.items()}
+            futures = {pool.submit(grade_notebook, entry, template, work,
+                                   solutions, settings): entry
+                       for entry in gradable}
             for future in as_completed(futures):
-                student = futures[future]
+                entry = futures[future]
                 try:
                     root = future.result()
                 except Exception as error:  # keep the batch going
-                    for entry in by_student[student]:
-                        entry.status = "grading_error"
-                        entry.detail = f"{type(error).__name__}: {error}"
-                    bar.update(len(by_student[student]))
-                    continue
-                for entry in by_student[student]:
-                    copy_feedback(root, student, entry, output)
-                bar.update(len(by_student[student]))
+                    entry.status = "grading_error"
+                    entry.detail = f"{type(error).__name__}: {error}"
+                else:
+                    copy_feedback(root, entry.student, entry, output)
+                bar.update(1)
         bar.close()
         entries = sorted(gradable + others,
                          key=lambda e: (e.student, e.lesson, e.status))
         fill_zero_scores(entries, template)
-        merge.merge_gradebooks(template, work / "students", output)
+        merge.merge_gradebooks(template, work / "units", output)
         write_csv(entries, output / "grades.csv")
         shutil.rmtree(work, ignore_errors=True)
     return entries

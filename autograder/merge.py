@@ -1,6 +1,6 @@
 """Merge the per-student gradebooks of a grading run into one.
 
-Each student was graded in a private course folder with its own SQLite
+Each notebook was graded in a private course folder with its own SQLite
 gradebook; here, in a single process, their scores and comments are copied
 into OUTPUT/gradebook.db and their autograded notebooks into
 OUTPUT/autograded/, so that nbgrader's formgrader (run from the course
@@ -20,16 +20,16 @@ GRADE_FIELDS = ("auto_score", "manual_score", "extra_credit",
 COMMENT_FIELDS = ("auto_comment", "manual_comment")
 
 
-def merge_gradebooks(template, students_dir, output):
+def merge_gradebooks(template, units_dir, output):
     output = Path(output)
     merged = output / "gradebook.db"
     merged.unlink(missing_ok=True)
     shutil.copy(Path(template) / "gradebook.db", merged)
     shutil.rmtree(output / "autograded", ignore_errors=True)
-    if not Path(students_dir).is_dir():
+    if not Path(units_dir).is_dir():
         return merged
     with Gradebook(f"sqlite:///{merged}") as target:
-        for root in sorted(Path(students_dir).iterdir()):
+        for root in sorted(Path(units_dir).iterdir()):
             source_db = root / "gradebook.db"
             if not source_db.is_file():
                 continue
