@@ -17,6 +17,18 @@ LESSON = "01_dense_translation"
 ROLL_SHIFT = '''def shift_image(image, dx, dy=0):
     return np.roll(image, (dy, dx), axis=(0, 1))
 '''
+# Keras 2 style, as in the seed: Keras 3 warns on stderr about input_dim,
+# which must not cost a point.
+KERAS2_DENSE = '''def build_dense_model(num_pixels=784, num_classes=10):
+    model = keras.Sequential()
+    model.add(keras.layers.Dense(1024, input_dim=num_pixels,
+                                 activation="relu"))
+    model.add(keras.layers.Dense(num_classes, activation="softmax"))
+    model.compile(optimizer=keras.optimizers.Adam(),
+                  loss=keras.losses.CategoricalCrossentropy(),
+                  metrics=["accuracy"])
+    return model
+'''
 
 
 def lesson_notebook(root, folder):
@@ -50,8 +62,10 @@ def submissions(root, tmp_path_factory):
     nbgrader_layout = folder / "submitted" / "ada" / LESSON
     nbgrader_layout.mkdir(parents=True)
     nbformat.write(correct, nbgrader_layout / f"{LESSON}.ipynb")
+    keras2 = lesson_notebook(root, "solutions")
+    cell(keras2, "build_dense_model").source = KERAS2_DENSE
     flat = {"bea": partly_correct(root), "cy": blank, "dee": deleted,
-            "eve": stripped}
+            "eve": stripped, "kay": keras2}
     for student, notebook in flat.items():
         nbformat.write(notebook, folder / f"{student}_{LESSON}.ipynb")
     for student, code in (("ivy", "import time\ntime.sleep(600)"),
@@ -95,6 +109,12 @@ def test_correct_submission_gets_every_autograded_point(graded):
     assert float(row["score"]) == 10  # 2 more points await a human
     assert float(row["max_score"]) == 12
     assert row["needs_manual_grade"] == "yes"
+
+
+def test_keras2_style_and_its_warnings_cost_nothing(graded):
+    _, _, rows = graded
+    assert rows[("kay", LESSON)]["status"] == "graded"
+    assert score(rows, "kay") == 10
 
 
 def test_partly_correct_gets_partial_credit(graded):
