@@ -255,50 +255,12 @@ def hidden_shift_image(shift_image, points):
 
 def _dense_problem(build_dense_model, num_pixels, num_classes, want):
     """Message for what the built model gets wrong, or None."""
-    from cnn_course import import_tensorflow
-
-    _, keras = import_tensorflow()
     what = f"build_dense_model(num_pixels={num_pixels}, " \
            f"num_classes={num_classes})"
     model = call(build_dense_model, "build_dense_model",
                  num_pixels=num_pixels, num_classes=num_classes)
-    if not isinstance(model, keras.Model):
-        return f"{what} returned {type(model).__name__}, not a Keras model."
-    got = models.describe(model)
-    got_layers = [layer for layer in got["layers"]
-                  if layer["class"] != "InputLayer"]
-    want_layers = want["layers"]
-    if len(got_layers) != len(want_layers):
-        return (f"{what}: {len(got_layers)} layers "
-                f"{[models.format_layer(x) for x in got_layers]}, expected "
-                f"{[models.format_layer(x) for x in want_layers]}.")
-    for index, (got_layer, want_layer) in enumerate(
-            zip(got_layers, want_layers)):
-        if got_layer != want_layer:
-            return (f"{what}: layer {index} is "
-                    f"{models.format_layer(got_layer)}, expected "
-                    f"{models.format_layer(want_layer)}.")
-    if got["input_shape"] is None:
-        return (f"{what}: the model has no input shape. Start it with "
-                "keras.Input(shape=(num_pixels,)).")
-    for key in ("input_shape", "output_shape", "parameters"):
-        if got[key] != want[key]:
-            return f"{what}: {key} is {got[key]}, expected {want[key]}."
-    if got["optimizer"] is None:
-        return f"{what}: the model is not compiled; call model.compile(...)."
-    if got["optimizer"] != want["optimizer"]:
-        return (f"{what}: optimizer is {got['optimizer']}, expected "
-                f"{want['optimizer']} (optimizer='adam').")
-    if got["loss"] != want["loss"]:
-        hint = ""
-        if got["loss"] == "sparse_categorical_crossentropy":
-            hint = " The labels are one-hot vectors, not integers."
-        return (f"{what}: loss is {got['loss']}, expected "
-                f"{want['loss']}.{hint}")
-    if "accuracy" not in got["metrics"]:
-        return (f"{what}: metrics are {got['metrics']}; include "
-                "'accuracy'.")
-    return None
+    return models.architecture_problem(
+        what, model, want, input_hint="keras.Input(shape=(num_pixels,))")
 
 
 def build_dense_model(build_dense_model):

@@ -109,56 +109,11 @@ def _cases(exercise):
 
 # ------------------------------------------------------------ build_cnn ---
 
-def _architecture_problem(what, model, want):
-    """Message for how `model` differs from the description `want`."""
-    keras = _keras()
-    if not isinstance(model, keras.Model):
-        return f"{what} returned {type(model).__name__}, not a Keras model."
-    got = models.describe(model)
-    got_layers = [layer for layer in got["layers"]
-                  if layer["class"] != "InputLayer"]
-    want_layers = want["layers"]
-    if len(got_layers) != len(want_layers):
-        return (f"{what}: {len(got_layers)} layers "
-                f"{[models.format_layer(x) for x in got_layers]}, expected "
-                f"{[models.format_layer(x) for x in want_layers]}.")
-    for index, (got_layer, want_layer) in enumerate(
-            zip(got_layers, want_layers)):
-        if got_layer != want_layer:
-            return (f"{what}: layer {index} is "
-                    f"{models.format_layer(got_layer)}, expected "
-                    f"{models.format_layer(want_layer)}.")
-    return _compile_problem(what, got, want)
-
-
-def _compile_problem(what, got, want):
-    if got["input_shape"] is None:
-        return (f"{what}: the model has no input shape. Start it with "
-                "keras.Input(shape=input_shape).")
-    for key in ("input_shape", "output_shape", "parameters"):
-        if want.get(key) is not None and got[key] != want[key]:
-            return f"{what}: {key} is {got[key]}, expected {want[key]}."
-    if got["optimizer"] is None:
-        return f"{what}: the model is not compiled; call model.compile(...)."
-    if want.get("optimizer") and got["optimizer"] != want["optimizer"]:
-        return (f"{what}: optimizer is {got['optimizer']}, expected "
-                f"{want['optimizer']}.")
-    if got["loss"] != want["loss"]:
-        hint = ""
-        if got["loss"] == "sparse_categorical_crossentropy":
-            hint = " The lesson's labels are one-hot vectors."
-        return (f"{what}: loss is {got['loss']}, expected "
-                f"{want['loss']}.{hint}")
-    if "accuracy" not in got["metrics"]:
-        return f"{what}: metrics are {got['metrics']}; include 'accuracy'."
-    return None
-
-
 def _cnn_problem(build_cnn, input_shape, num_classes, want):
     what = f"build_cnn(input_shape={input_shape}, num_classes={num_classes})"
     model = call(build_cnn, "build_cnn", input_shape=input_shape,
                  num_classes=num_classes)
-    return _architecture_problem(what, model, want)
+    return models.architecture_problem(what, model, want)
 
 
 def build_cnn(build_cnn):
@@ -319,7 +274,7 @@ def _robust_problem(build_robust_cnn, input_shape, num_classes):
     want = {"input_shape": [None, *input_shape],
             "output_shape": [None, num_classes],
             "loss": "categorical_crossentropy"}
-    return _compile_problem(what, description, want)
+    return models.compile_problem(what, description, want)
 
 
 def _all_layers(model):

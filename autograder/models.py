@@ -87,3 +87,53 @@ def describe(model):
         config = model.get_compile_config() or {}
         description["metrics"] = metric_names(config.get("metrics"))
     return description
+
+
+def architecture_problem(what, model, want,
+                         input_hint="keras.Input(shape=input_shape)"):
+    """Message for how `model` differs from the description `want`."""
+    from cnn_course import import_tensorflow
+
+    keras = import_tensorflow()[1]
+    if not isinstance(model, keras.Model):
+        return f"{what} returned {type(model).__name__}, not a Keras model."
+    got = describe(model)
+    got_layers = [layer for layer in got["layers"]
+                  if layer["class"] != "InputLayer"]
+    want_layers = want["layers"]
+    if len(got_layers) != len(want_layers):
+        return (f"{what}: {len(got_layers)} layers "
+                f"{[format_layer(x) for x in got_layers]}, expected "
+                f"{[format_layer(x) for x in want_layers]}.")
+    for index, (got_layer, want_layer) in enumerate(
+            zip(got_layers, want_layers)):
+        if got_layer != want_layer:
+            return (f"{what}: layer {index} is "
+                    f"{format_layer(got_layer)}, expected "
+                    f"{format_layer(want_layer)}.")
+    return compile_problem(what, got, want, input_hint)
+
+
+def compile_problem(what, got, want,
+                    input_hint="keras.Input(shape=input_shape)"):
+    """Message for wrong shapes or compile settings in `got`, or None."""
+    if got["input_shape"] is None:
+        return (f"{what}: the model has no input shape. Start it with "
+                f"{input_hint}.")
+    for key in ("input_shape", "output_shape", "parameters"):
+        if want.get(key) is not None and got[key] != want[key]:
+            return f"{what}: {key} is {got[key]}, expected {want[key]}."
+    if got["optimizer"] is None:
+        return f"{what}: the model is not compiled; call model.compile(...)."
+    if want.get("optimizer") and got["optimizer"] != want["optimizer"]:
+        return (f"{what}: optimizer is {got['optimizer']}, expected "
+                f"{want['optimizer']}.")
+    if got["loss"] != want["loss"]:
+        hint = ""
+        if got["loss"] == "sparse_categorical_crossentropy":
+            hint = " The labels are one-hot vectors, not integers."
+        return (f"{what}: loss is {got['loss']}, expected "
+                f"{want['loss']}.{hint}")
+    if "accuracy" not in got["metrics"]:
+        return f"{what}: metrics are {got['metrics']}; include 'accuracy'."
+    return None
