@@ -1,6 +1,7 @@
 """The course's two commands.
 
-    python3 course.py lab     set up (first time only), open JupyterLab
+    python3 course.py lab     set up (first time only), open JupyterLab at
+                              the start page, notebooks/00_start_here.ipynb
     python3 course.py test    set up (first time only), run every test
 
 Set-up makes a virtual environment in .venv/ and installs requirements.txt
@@ -19,6 +20,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "requirements.sha256"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+# Learners' start page, in notebooks/ (generated from solutions/).
+START_PAGE = "00_start_here.ipynb"
 
 
 def requirements_hash():
@@ -57,14 +60,24 @@ def environment():
     return env
 
 
+def lab_command(root_dir, *extra):
+    """JupyterLab serving `root_dir`, its URL opening the start page.
+
+    default_url sets both the page the browser opens and the URL printed
+    for copying; tests/test_browser.py starts its server with this too.
+    """
+    return [python(), "-m", "jupyterlab",
+            f"--ServerApp.root_dir={root_dir}",
+            f"--LabApp.default_url=/lab/tree/{START_PAGE}", *extra]
+
+
 def main(argv):
     if not argv or argv[0] not in {"lab", "test"}:
         print(__doc__)
         return 2
     set_up()
     if argv[0] == "lab":
-        command = [python(), "-m", "jupyterlab",
-                   f"--ServerApp.root_dir={ROOT / 'notebooks'}", *argv[1:]]
+        command = lab_command(ROOT / "notebooks", *argv[1:])
     else:
         command = [python(), "-m", "pytest", *argv[1:]]
     return subprocess.run(command, cwd=ROOT, env=environment()).returncode

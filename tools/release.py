@@ -5,12 +5,15 @@
     python tools/release.py --output /tmp/x  # elsewhere, throwaway gradebook
 
 Runs `nbgrader generate_assignment` (which strips solutions and hidden tests,
-locks cells and records each lesson in the gradebook), then the same clean
-step as for solutions/, so that notebooks/ is byte-for-byte reproducible.
+locks cells and records each lesson in the gradebook), copies the course's
+start page (solutions/00_start_here.ipynb, no exercises) beside the lessons,
+then runs the same clean step as for solutions/, so that notebooks/ is
+byte-for-byte reproducible.
 """
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clean_notebooks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# The learners' start page: plain Markdown, copied as it is.
+START_PAGE = "00_start_here.ipynb"
 
 
 def lessons():
@@ -50,6 +55,9 @@ def generate(lesson_ids, output=None):
     release_dir = Path(output) if output is not None else ROOT / "notebooks"
     paths = [path for lesson in lesson_ids
              for path in (release_dir / lesson).glob("*.ipynb")]
+    release_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "solutions" / START_PAGE, release_dir / START_PAGE)
+    paths.append(release_dir / START_PAGE)
     clean_notebooks.main([str(path) for path in paths])
     return release_dir
 

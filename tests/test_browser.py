@@ -1,0 +1,368 @@
+"""Learners in a real browser: JupyterLab, lesson 01 and nbgrader's buttons.
+
+Starts JupyterLab the way `python3 course.py lab` does (course.lab_command)
+on 127.0.0.1 with a random free port and token, serving a temporary copy of
+notebooks/ plus lesson 01's solution notebook, and drives Debian's Chromium
+(/usr/bin/chromium) with Playwright:
+
+- the start page opens first and links the four lessons in order;
+- lesson 01, run all: the stub's NotImplementedError stops the run; the
+  mean_image check then says "not implemented yet" in a few lines, with no
+  traceback; an np.roll shift_image gets "Looks like np.roll"; a correct
+  mean_image typed into its cell gets the check's ✔ line;
+- nbgrader's Validate button (lab extension) runs `nbgrader validate` and
+  shows its results dialog; Nbgrader menu → Formgrader opens the formgrader;
+- the solution notebook runs end to end with its figures rendered.
+
+The server runs with NBGRADER_EXECUTION=validate, so the solution notebook
+trains on the small grading budget (seconds instead of ~20 s); the student
+notebook does not train. Screenshots go to test-artifacts/browser/.
+"""
+
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import nbformat
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+LESSONS = ["01_dense_translation", "02_convolution_by_hand",
+           "03_cnn_from_scratch", "04_keras_cnn"]
+LESSON = "01_dense_translation"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+    "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+# Generous but bounded (milliseconds): the first kernel imports TensorFlow.
+UI = 60_000
+RUN = 240_000
+
+MEAN_IMAGE = '''def mean_image(images, labels, digit):
+    selected = images[labels == digit]
+    if len(selected) == 0:
+        raise ValueError(f"no image has label {digit}")
+    return selected.mean(axis=0)
+'''
+ROLL_SHIFT = '''def shift_image(image, dx, dy=0):
+    return np.roll(np.roll(image, dx, axis=1), dy, axis=0)
+'''
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian's Chromium is not installed at "
+                       "/usr/bin/chromium (.ci/run installs it: "
+                       "apt-get install chromium)"),
+]
+expect.set_options(timeout=UI)
+
+
+def load_course():
+    """course.py, the README's entry point, as a module."""
+    spec = importlib.util.spec_from_file_location("course",
+                                                  ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_server(url, process, log, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"JupyterLab did not answer at {url}:\n"
+                f"{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab as `course.py lab` starts it, on a copy of notebooks/."""
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    solution = root / "solution" / f"{LESSON}.ipynb"
+    solution.parent.mkdir()
+    shutil.copyfile(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb",
+                    solution)
+    course = load_course()
+    port, token = free_port(), secrets.token_hex(16)
+    env = course.environment()
+    env.update({
+        "PATH": str(Path(sys.executable).parent) + os.pathsep
+        + env["PATH"],
+        "CNN_COURSE_DATA": str(ROOT / "data" / "mnist.npz"),
+        "NBGRADER_EXECUTION": "validate",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+    })
+    # No "get notified about Jupyter news?" toast over the notebook.
+    news = tmp / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false"}')
+    command = course.lab_command(
+        root, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}")
+    command[0] = sys.executable
+    log = tmp / "jupyterlab.log"
+    with log.open("w") as out:
+        # cwd = the served folder, as nbgrader's formgrader requires.
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(f"{base}/api/status?token={token}", process, log)
+        yield {"base": base, "token": token, "root": root, "log": log}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, ARTIFACTS / "jupyterlab.log")
+
+
+@pytest.fixture(scope="module")
+def page(lab, tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        # A fresh, empty profile: Playwright passes it as --user-data-dir.
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(UI)
+        page = context.pages[0] if context.pages else context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def notebook_panel(page, has_text, has_not_text=None):
+    return page.locator(".jp-NotebookPanel").filter(
+        has_text=has_text, has_not_text=has_not_text)
+
+
+def code_cell(panel, text):
+    return panel.locator(".jp-CodeCell").filter(has_text=text)
+
+
+def wait_idle(panel, timeout=RUN):
+    """The notebook's kernel is idle and no cell is queued or running."""
+    expect(panel.locator(
+        '.jp-Notebook-ExecutionIndicator[data-status="idle"]')
+    ).to_have_count(1, timeout=timeout)
+    expect(panel.locator(".jp-InputArea-prompt").filter(
+        has_text="[*]")).to_have_count(0, timeout=timeout)
+
+
+def menu(page, *path):
+    """Click through the menu bar, e.g. menu(page, "Run", "Run All Cells")."""
+    page.locator(".lm-MenuBar-itemLabel").filter(
+        has_text=re.compile(f"^{re.escape(path[0])}$")).click()
+    for label in path[1:]:
+        page.locator(".lm-Menu-itemLabel").filter(
+            has_text=re.compile(f"^{re.escape(label)}")).first.click()
+
+
+def replace_source(page, cell, code):
+    """Type `code` into a cell in place of its source, as a learner does."""
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(code)
+    expect(editor).to_contain_text(code.splitlines()[1].strip())
+
+
+def run_cell(page, cell):
+    """Select a cell and run it in place (Ctrl+Enter)."""
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+
+
+def error_text(cell):
+    """The visible text of a cell's outputs, as the learner reads it."""
+    outputs = cell.locator(".jp-OutputArea-output")
+    expect(outputs.first).to_be_visible(timeout=RUN)
+    return "\n".join(outputs.all_inner_texts())
+
+
+def assert_short_failure(text, expected):
+    assert expected in text, text
+    assert "Traceback" not in text, text
+    assert "File " not in text and "site-packages" not in text, text
+    assert len(text.strip().splitlines()) <= 6, text
+    assert text.lstrip().startswith("\u2718"), text
+
+
+def test_learner_session_in_jupyterlab(lab, page):
+    # `course.py lab` opens the start page: / redirects to default_url.
+    page.goto(f"{lab['base']}/?token={lab['token']}")
+    start = notebook_panel(page, "start here")
+    expect(start.locator(".jp-RenderedMarkdown h1")).to_contain_text(
+        "start here", timeout=UI)
+    # Links, not the headings' anchors; JupyterLab resolves the relative
+    # hrefs to /files/<lesson>/<lesson>.ipynb and opens them in a tab.
+    links = start.locator(
+        ".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)")
+    expect(links).to_have_count(len(LESSONS))
+    hrefs = [urlparse(link.get_attribute("href")).path
+             for link in links.all()]
+    assert [Path(href).stem for href in hrefs] == LESSONS, hrefs
+    expect(start).to_contain_text("Validate")
+    shot(page, "01_start_page")
+
+    # Follow the start page's link to lesson 01.
+    links.first.click()
+    student = notebook_panel(page, "check.mean_image(mean_image)",
+                             has_not_text="BEGIN SOLUTION")
+    expect(student).to_have_count(1, timeout=UI)
+    menu(page, "Run", "Run All Cells")
+    # The first stub's NotImplementedError (in the "Try it" cell) stops
+    # Run All, as in any notebook; the learner then runs the check.
+    try_it = code_cell(student, "mean_one = mean_image(x_train")
+    expect(try_it.locator(".jp-OutputArea-output")).to_contain_text(
+        "NotImplementedError", timeout=RUN)
+    wait_idle(student)
+    images = student.locator(".jp-OutputArea-output img")
+    assert images.count() >= 1, "the MNIST samples' figure is missing"
+    shot(page, "02_run_all_stops_at_stub")
+
+    check_mean = code_cell(student, "check.mean_image(mean_image)")
+    run_cell(page, check_mean)
+    expect(check_mean.locator(".jp-OutputArea-output")).to_contain_text(
+        "is not implemented yet", timeout=RUN)
+    wait_idle(student)
+    check_mean.scroll_into_view_if_needed()
+    shot(page, "03_check_not_implemented")
+    assert_short_failure(error_text(check_mean),
+                         "mean_image is not implemented yet.")
+
+    # A wrong answer: np.roll wraps around; the check names the mistake.
+    shift_cell = code_cell(student, "def shift_image(")
+    replace_source(page, shift_cell, ROLL_SHIFT)
+    run_cell(page, shift_cell)
+    check_shift = code_cell(student, "check.shift_image(shift_image)")
+    run_cell(page, check_shift)
+    expect(check_shift.locator(".jp-OutputArea-output")).to_contain_text(
+        "Looks like np.roll", timeout=RUN)
+    wait_idle(student)
+    check_shift.scroll_into_view_if_needed()
+    shot(page, "04_check_wrong_answer_np_roll")
+    assert_short_failure(error_text(check_shift), "Looks like np.roll")
+
+    # A correct mean_image, typed in place of the stub: the check passes.
+    mean_cell = code_cell(student, "def mean_image(")
+    replace_source(page, mean_cell, MEAN_IMAGE)
+    run_cell(page, mean_cell)
+    wait_idle(student)
+    run_cell(page, check_mean)
+    expect(check_mean.locator(".jp-OutputArea-output")).to_contain_text(
+        "\u2714", timeout=RUN)
+    wait_idle(student)
+    passed = error_text(check_mean)
+    assert passed.strip().startswith("\u2714"), passed
+    assert "Traceback" not in passed and len(passed.splitlines()) <= 2
+    check_mean.scroll_into_view_if_needed()
+    shot(page, "05_check_passes")
+
+    # nbgrader's Validate button (lab extension): saves, runs `nbgrader
+    # validate` on the server and shows the results in a dialog.
+    validate = student.locator(".validate-button")
+    expect(validate).to_be_visible()
+    validate.locator("jp-button, button").first.click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Validation Results", timeout=RUN)
+    shot(page, "06_validate_dialog")
+    body = dialog.locator(".jp-Dialog-body")
+    # It lists the failing checks with the checks' own short messages; the
+    # mean_image check now passes, so it is not listed.
+    expect(body).to_contain_text("The following cell failed:")
+    expect(body).to_contain_text("Looks like np.roll")
+    expect(body).to_contain_text("build_dense_model is not implemented yet")
+    expect(body).not_to_contain_text("check.mean_image(mean_image)")
+    expect(body).not_to_contain_text("Traceback")
+    expect(body).not_to_contain_text("There was an error running")
+    dialog.locator(".jp-Dialog-button").filter(has_text="Ok").click()
+    expect(dialog).to_have_count(0)
+    saved = (lab["root"] / LESSON / f"{LESSON}.ipynb").read_text("utf-8")
+    assert "selected.mean(axis=0)" in saved, "Validate did not save first"
+
+    # The instructors' formgrader: Nbgrader menu -> Formgrader.
+    menu(page, "Nbgrader", "Formgrader")
+    formgrader = page.frame_locator("#formgrader-iframe iframe")
+    expect(formgrader.get_by_text("Manage Assignments").first).to_be_visible(
+        timeout=UI)
+    shot(page, "07_formgrader")
+
+
+def test_solution_notebook_renders_its_figures(lab, page):
+    page.goto(f"{lab['base']}/lab/tree/solution/{LESSON}.ipynb"
+              f"?token={lab['token']}")
+    solution = notebook_panel(page, "BEGIN SOLUTION")
+    expect(solution).to_have_count(1, timeout=UI)
+    expect(solution.locator(".jp-CodeCell").first).to_be_visible()
+    menu(page, "Run", "Run All Cells")
+    # Done when every code cell of the file shows an execution count.
+    total = sum(cell.cell_type == "code" for cell in nbformat.read(
+        lab["root"] / "solution" / f"{LESSON}.ipynb", as_version=4).cells)
+    prompts = solution.locator(".jp-CodeCell .jp-InputArea-prompt")
+    executed = prompts.filter(has_text=re.compile(r"\[\d+\]"))
+    expect(executed).to_have_count(total, timeout=RUN)
+    wait_idle(solution)
+    shot(page, "08_solution_run")
+    errors = solution.locator(
+        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.'
+        'stderr"]').filter(has_text="Error")
+    assert errors.count() == 0, errors.all_inner_texts()
+    images = solution.locator(".jp-OutputArea-output img")
+    assert images.count() >= 5, images.count()
+    for image in images.all():
+        image.scroll_into_view_if_needed()
+        width = image.evaluate("img => img.complete && img.naturalWidth")
+        assert width and width > 100, width
+    images.last.scroll_into_view_if_needed()
+    shot(page, "09_solution_figures")
+    passes = solution.locator(".jp-OutputArea-output").filter(
+        has_text="\u2714")
+    assert passes.count() >= 3, passes.all_inner_texts()
