@@ -14,6 +14,14 @@ def root():
     return ROOT
 
 
+@pytest.fixture(scope="module")
+def ref(request):
+    """The reference solutions of the test module's LESSON."""
+    from autograder import reference
+
+    return reference.load(request.module.LESSON)
+
+
 @pytest.fixture(scope="session")
 def keras():
     from cnn_course import import_tensorflow

@@ -2,23 +2,16 @@
 
 import numpy as np
 import pytest
+from helpers import failure_of
 
 from autograder import lesson01 as check
-from autograder import reference
 from autograder.feedback import CheckFailure
 
 LESSON = "01_dense_translation"
 
 
-@pytest.fixture(scope="module")
-def ref():
-    return reference.load(LESSON)
 
 
-def failure_of(check_function, student):
-    with pytest.raises(CheckFailure) as error:
-        check_function(student)
-    return error.value.message
 
 
 # ----------------------------------------------------------- mean_image ---

@@ -5,10 +5,9 @@ import types
 
 import numpy as np
 import pytest
+from helpers import failure_of
 
 from autograder import lesson02 as check
-from autograder import reference
-from autograder.feedback import CheckFailure
 from cnn_course import import_tensorflow
 
 LESSON = "02_convolution_by_hand"
@@ -17,15 +16,8 @@ sliding_window_view = np.lib.stride_tricks.sliding_window_view
 tf, _ = import_tensorflow()
 
 
-@pytest.fixture(scope="module")
-def ref():
-    return reference.load(LESSON)
 
 
-def failure_of(check_function, student):
-    with pytest.raises(CheckFailure) as error:
-        check_function(student)
-    return error.value.message
 
 
 # ----------------------------------------------------- conv_output_size ---

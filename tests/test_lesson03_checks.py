@@ -4,24 +4,17 @@ import math
 
 import numpy as np
 import pytest
+from helpers import failure_of
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder import lesson03 as check
-from autograder import reference
-from autograder.feedback import CheckFailure, library_references
+from autograder.feedback import library_references
 
 LESSON = "03_cnn_from_scratch"
 
 
-@pytest.fixture(scope="module")
-def ref():
-    return reference.load(LESSON)
 
 
-def failure_of(check_function, student):
-    with pytest.raises(CheckFailure) as error:
-        check_function(student)
-    return error.value.message
 
 
 # ---------------------------------------------------------- activations ---

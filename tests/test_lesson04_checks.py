@@ -2,23 +2,15 @@
 
 import numpy as np
 import pytest
+from helpers import failure_of
 
 from autograder import lesson04 as check
-from autograder import reference
-from autograder.feedback import CheckFailure
 
 LESSON = "04_keras_cnn"
 
 
-@pytest.fixture(scope="module")
-def ref():
-    return reference.load(LESSON)
 
 
-def failure_of(check_function, student):
-    with pytest.raises(CheckFailure) as error:
-        check_function(student)
-    return error.value.message
 
 
 # ------------------------------------------------------------ build_cnn ---
