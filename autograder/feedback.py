@@ -3,8 +3,10 @@
 import builtins
 import contextlib
 import dis
+import functools
 import io
 import math
+import os
 import sys
 import types
 import warnings
@@ -164,6 +166,8 @@ class HiddenScore:
     def __init__(self, exercise):
         self.exercise = exercise
         self.results = []
+        if _scores_made is not None:
+            _scores_made.append(self)
 
     def case(self, description, run):
         try:
@@ -187,6 +191,76 @@ class HiddenScore:
         print(f"{self.exercise}: {passed_count}/{total} hidden cases passed, "
               f"{earned:g} of {points:g} points")
         return float(earned)
+
+
+# ---------------------------------------------------- fresh-input guard ---
+#
+# A function written to return the visible cases' expected values passes
+# the visible check. When nbgrader grades, each visible check therefore also
+# runs the exercise's hidden cases, on fresh inputs, and gives its point only
+# if at least one of them passes. The hidden cases' results are kept, so the
+# hidden test cell that follows reports them without running them again.
+
+_scores_made = None  # HiddenScore objects created while this is a list
+_hidden_results = {}  # (module, exercise) -> (learner's function, score)
+
+
+def autograding():
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+def _run_hidden(hidden, func, points):
+    """Run a hidden check; keep its HiddenScore for a second call."""
+    global _scores_made
+    key = (hidden.__module__, hidden.__name__)
+    kept = _hidden_results.get(key)
+    if kept is not None and kept[0] is func:
+        return kept[1].points(points)
+    _scores_made = []
+    try:
+        earned = hidden(func, points)
+    finally:
+        made, _scores_made = _scores_made, None
+    if len(made) == 1:
+        _hidden_results[key] = (func, made[0])
+    return earned
+
+
+def _guard_visible(visible, hidden):
+    @functools.wraps(visible)
+    def check(func, *args, **kwargs):
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            visible(func, *args, **kwargs)
+        if autograding():
+            with contextlib.redirect_stdout(io.StringIO()):
+                earned = _run_hidden(hidden, func, 1.0)
+            if earned <= 0:
+                raise CheckFailure(
+                    f"{visible.__name__} passes the visible cases but none "
+                    "of the hidden cases on fresh inputs: it looks written "
+                    "for the visible cases only, so this check gives no "
+                    "point.")
+        print(output.getvalue(), end="")
+    return check
+
+
+def _guard_hidden(hidden):
+    @functools.wraps(hidden)
+    def check(func, points):
+        return _run_hidden(hidden, func, points)
+    return check
+
+
+def guard_checks(namespace):
+    """Wrap a lesson module's check pairs `<exercise>`/`hidden_<exercise>`."""
+    for name, hidden in list(namespace.items()):
+        if not name.startswith("hidden_") or not callable(hidden):
+            continue
+        visible = namespace.get(name[len("hidden_"):])
+        namespace[name] = _guard_hidden(hidden)
+        if callable(visible):
+            namespace[visible.__name__] = _guard_visible(visible, hidden)
 
 
 # --------------------------------------------------------- from scratch ---

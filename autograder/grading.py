@@ -12,8 +12,8 @@ gradebook with every submission, for the formgrader's manual grading).
 """
 
 import csv
+import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -21,7 +21,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import submissions
+from autograder import sandbox, submissions
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 CSV_COLUMNS = ["student", "lesson", "score", "max_score", "status",
@@ -37,6 +37,7 @@ STATUSES = {
     "invalid_notebook": "not JSON, or not a valid nbformat 4 notebook",
     "bad_filename": "name matches neither layout, or unknown lesson",
     "duplicate": "a second file for the same student and lesson",
+    "tampered": "code that interferes with grading; scored 0, see detail",
 }
 
 
@@ -45,57 +46,47 @@ def lesson_ids(solutions):
                   if (path / f"{path.name}.ipynb").is_file())
 
 
-def nbgrader_env():
+def worker_env():
     env = dict(os.environ)
+    # nbgrader shells out to alembic, which lives beside this Python.
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
     env.pop("NBGRADER_EXECUTION", None)
     return env
 
 
-def course_options(root, solutions, timeout):
-    return [
-        f"--CourseDirectory.root={root}",
-        f"--CourseDirectory.source_directory={solutions}",
-        "--CourseDirectory.release_directory=release",
-        "--CourseDirectory.submitted_directory=submitted",
-        "--CourseDirectory.autograded_directory=autograded",
-        "--CourseDirectory.feedback_directory=feedback",
-        f"--CourseDirectory.db_url=sqlite:///{root}/gradebook.db",
-        f"--Execute.timeout={timeout}",
-        "--log-level=WARN",
-    ]
-
-
-def memory_limiter(memory_mb):
-    """preexec_fn capping the address space of nbgrader and its kernel."""
-    if not memory_mb:
-        return None
-    limit = int(memory_mb) * 1024 * 1024
-
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
-
-
-def run_nbgrader(root, args, options, memory_mb=None, timeout=None):
-    shutil.copy(COURSE_ROOT / "nbgrader_config.py", root)
-    return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args, *options], cwd=root,
-        env=nbgrader_env(), capture_output=True, text=True,
-        preexec_fn=memory_limiter(memory_mb), timeout=timeout)
+def run_unit(command, spec, timeout=None):
+    """Run `python -m autograder.unit COMMAND` on SPEC; return its result."""
+    root = Path(spec["root"])
+    spec_path = root / "spec.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "autograder.unit", command, str(spec_path)],
+        cwd=root, env=worker_env(), capture_output=True, text=True,
+        timeout=timeout)
+    result_path = root / "result.json"
+    if result_path.is_file():
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    else:
+        result = {}
+    result["process_log"] = completed.stdout + completed.stderr
+    result["returncode"] = completed.returncode
+    return result
 
 
 def prepare_template(work, solutions, lessons, timeout):
     """A course folder whose gradebook knows every lesson's cells."""
     template = work / "template"
     template.mkdir(parents=True)
-    options = course_options(template, solutions, timeout)
+    result = run_unit("template", {"root": str(template),
+                                   "solutions": str(solutions),
+                                   "lessons": lessons, "timeout": timeout})
     for lesson in lessons:
-        result = run_nbgrader(template, ["generate_assignment", lesson,
-                                         "--force"], options)
-        if result.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {lesson} "
-                               f"failed:\n{result.stdout}{result.stderr}")
+        outcome = result.get(lesson, {})
+        if not outcome.get("success"):
+            raise RuntimeError(
+                f"nbgrader generate_assignment {lesson} failed:\n"
+                f"{outcome.get('error', '')}{outcome.get('log', '')}"
+                f"{result['process_log'][-2000:]}")
     return template
 
 
@@ -105,41 +96,85 @@ def grade_notebook(entry, template, work, solutions, settings):
     root = work / "units" / f"{student}__{entry.lesson}"
     root.mkdir(parents=True)
     shutil.copy(template / "gradebook.db", root / "gradebook.db")
-    options = course_options(root, solutions, settings["timeout"])
     folder = root / "submitted" / student / entry.lesson
     folder.mkdir(parents=True)
-    shutil.copy(entry.path, folder / f"{entry.lesson}.ipynb")
+    findings = check_integrity(entry, solutions,
+                               folder / f"{entry.lesson}.ipynb")
+    spec = {"root": str(root), "solutions": str(solutions),
+            "lesson": entry.lesson, "student": student,
+            "timeout": settings["timeout"],
+            "memory_mb": settings["memory_mb"], "findings": findings}
     try:
-        result = run_nbgrader(
-            root, ["autograde", entry.lesson, "--student", student,
-                   "--create", "--force"], options,
-            settings["memory_mb"], settings["notebook_timeout"])
+        result = run_unit("grade", spec, settings["notebook_timeout"])
     except subprocess.TimeoutExpired:
         entry.status = "timeout"
         entry.detail = f"grading took over {settings['notebook_timeout']} s"
         return root
+    autograde = result.get("autograde", {})
+    log = "\n".join([autograde.get("log", ""), autograde.get("error", ""),
+                     result["process_log"]])
     log_dir = work.parent / "logs"
     log_dir.mkdir(exist_ok=True)
     (log_dir / f"{student}_{entry.lesson}.log").write_text(
-        result.stdout + result.stderr, encoding="utf-8")
-    entry.status, entry.detail = autograde_status(root, student,
-                                                  entry.lesson, result)
-    if entry.status in {"graded", "timeout"}:
-        run_nbgrader(root, ["generate_feedback", entry.lesson,
-                            "--student", student, "--force"], options)
+        log, encoding="utf-8")
+    entry.status, entry.detail = autograde_status(
+        root, student, entry.lesson, log, autograde.get("success", False))
+    if findings and entry.status in {"graded", "timeout", "kernel_died"}:
+        zero_scores(root, student, entry.lesson)
+        entry.status = "tampered"
+        entry.detail = "interferes with grading: " + "; ".join(findings[:4])
+        if len(findings) > 4:
+            entry.detail += f"; {len(findings) - 4} more"
+    if entry.status in {"graded", "timeout", "tampered"}:
         read_scores(root, student, entry)
+        if result.get("outputs_cut"):
+            entry.detail = _join(entry.detail,
+                                 f"{result['outputs_cut']} oversized "
+                                 "outputs cut")
     return root
 
 
-def autograde_status(root, student, lesson, result):
-    """The entry's status from nbgrader's exit code, log and notebook."""
-    log = result.stdout + result.stderr
+def check_integrity(entry, solutions, target):
+    """Scan the submission (autograder.integrity); write a copy nbgrader
+    can grade to `target`; return the findings."""
+    import nbformat
+
+    from autograder import integrity
+
+    source = nbformat.read(
+        Path(solutions) / entry.lesson / f"{entry.lesson}.ipynb",
+        as_version=4)
+    notebook = nbformat.read(entry.path, as_version=4)
+    findings = integrity.scan_notebook(notebook, source)
+    integrity.strip_unknown_grade_cells(notebook, source)
+    nbformat.write(notebook, target)
+    return findings
+
+
+def zero_scores(root, student, lesson):
+    """Override every grade of the submission with 0, for the formgrader."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root}/gradebook.db") as gradebook:
+        submission = gradebook.find_submission(lesson, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.manual_score = 0.0
+        gradebook.db.commit()
+
+
+def _join(*parts):
+    return "; ".join(part for part in parts if part)
+
+
+def autograde_status(root, student, lesson, log, success):
+    """The entry's status from nbgrader's result, log and notebook."""
     notebook = root / "autograded" / student / lesson / f"{lesson}.ipynb"
     if any(sign in log for sign in KERNEL_DIED_SIGNS):
         return "kernel_died", "the kernel died while running the notebook"
     if "CellTimeoutError" in log or "Timeout waiting for execute" in log:
         return "timeout", "a cell exceeded the per-cell time limit"
-    if result.returncode != 0 or not notebook.is_file():
+    if not success or not notebook.is_file():
         lines = [line for line in log.splitlines() if line.strip()]
         return "grading_error", " | ".join(lines[-3:])[:500]
     import nbformat
@@ -256,12 +291,18 @@ def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
         work = output / "work"
         found = sorted({entry.lesson for entry in gradable})
         template = prepare_template(work, solutions, found, timeout)
+        if progress:
+            print(sandbox.protection_summary(), file=sys.stderr)
         bar = tqdm(total=len(gradable), unit="notebook", disable=not progress,
                    desc="grading")
+        # Later lessons train more: start them first so that the pool's
+        # workers finish together (longest job first).
+        queue = sorted(gradable, key=lambda entry: entry.lesson,
+                       reverse=True)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(grade_notebook, entry, template, work,
                                    solutions, settings): entry
-                       for entry in gradable}
+                       for entry in queue}
             for future in as_completed(futures):
                 entry = futures[future]
                 try:
@@ -277,6 +318,7 @@ def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
                          key=lambda e: (e.student, e.lesson, e.status))
         fill_zero_scores(entries, template)
         merge.merge_gradebooks(template, work / "units", output)
+        sandbox.remove_stale_cgroups()
         write_csv(entries, output / "grades.csv")
         shutil.rmtree(work, ignore_errors=True)
     return entries

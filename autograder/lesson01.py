@@ -9,6 +9,7 @@ from autograder.feedback import (
     call,
     close_array,
     compare_arrays,
+    guard_checks,
     passed,
     require_array,
     same_array,
@@ -312,3 +313,7 @@ def hidden_build_dense_model(build_dense_model, points):
     score.case("learns an easy one-hot problem",
                lambda: _learns_toy_problem(build_dense_model))
     return score.points(points)
+
+
+# Visible checks also try fresh inputs when graded (feedback.py).
+guard_checks(globals())

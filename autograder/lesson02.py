@@ -27,6 +27,7 @@ from autograder.feedback import (
     call,
     close_array,
     compare_arrays,
+    guard_checks,
     library_references,
     passed,
     require_array,
@@ -605,3 +606,7 @@ def hidden_conv2d_fast(conv2d_fast, points):
                f"{SPEED_CASE['filters']} filters in {SPEED_LIMIT} s",
                lambda: _speed_problem(run))
     return run.score(score, points)
+
+
+# Visible checks also try fresh inputs when graded (feedback.py).
+guard_checks(globals())

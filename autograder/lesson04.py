@@ -7,6 +7,7 @@ from autograder.feedback import (
     CheckFailure,
     HiddenScore,
     call,
+    guard_checks,
     passed,
 )
 
@@ -383,3 +384,7 @@ def hidden_build_robust_cnn(build_robust_cnn, points):
     score.case("beats its unaugmented twin on shifted digits",
                lambda: _beats_unaugmented_twin(build_robust_cnn))
     return score.points(points)
+
+
+# Visible checks also try fresh inputs when graded (feedback.py).
+guard_checks(globals())

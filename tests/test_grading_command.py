@@ -31,6 +31,10 @@ KERAS2_DENSE = '''def build_dense_model(num_pixels=784, num_classes=10):
 '''
 
 
+# A crash in C code, as a buggy extension would cause: the kernel dies.
+CRASH = "import faulthandler\nfaulthandler._sigsegv()"
+
+
 def lesson_notebook(root, folder):
     return nbformat.read(root / folder / LESSON / f"{LESSON}.ipynb",
                          as_version=4)
@@ -69,7 +73,7 @@ def submissions(root, tmp_path_factory):
     for student, notebook in flat.items():
         nbformat.write(notebook, folder / f"{student}_{LESSON}.ipynb")
     for student, code in (("ivy", "import time\ntime.sleep(600)"),
-                          ("jon", "import os\nos._exit(1)")):
+                          ("jon", CRASH)):
         notebook = lesson_notebook(root, "notebooks")
         cell(notebook, "mean_image").source = code
         nbformat.write(notebook, folder / f"{student}_{LESSON}.ipynb")

@@ -1,0 +1,174 @@
+"""One grading step in its own process: nbgrader through its Python API.
+
+    python -m autograder.unit template SPEC.json   # gradebook of lessons
+    python -m autograder.unit grade SPEC.json      # autograde + feedback
+
+The grading command starts one of these per submitted notebook, so a
+kernel that eats memory or a crash takes down only its own notebook, and
+autograde and generate_feedback share one nbgrader start-up. nbgrader's API
+does not read nbgrader_config.py by itself: it is loaded explicitly here,
+then pointed at the private course folder ROOT. The result goes to
+ROOT/result.json.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from autograder import reference, sandbox
+
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+# Outputs longer than this are cut in the autograded notebook and feedback.
+MAX_OUTPUT_CHARACTERS = 20_000
+SHORT_TEMP = "/tmp" if os.path.isdir("/tmp") else None
+
+
+def load_config(spec):
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = spec["root"]
+    config = PyFileConfigLoader(
+        "nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
+    overrides = Config()
+    course = overrides.CourseDirectory
+    course.root = root
+    course.source_directory = spec["solutions"]
+    course.release_directory = "release"
+    course.submitted_directory = "submitted"
+    course.autograded_directory = "autograded"
+    course.feedback_directory = "feedback"
+    course.db_url = f"sqlite:///{root}/gradebook.db"
+    overrides.Execute.timeout = spec.get("timeout", 120)
+    if "lesson" in spec:
+        # The kernel starts through autograder.sandbox and talks over Unix
+        # sockets, so it needs no network namespace of ours.
+        overrides.Execute.kernel_name = sandbox.KERNEL_NAME
+        overrides.KernelManager.transport = "ipc"
+        # Absolute paths inside the folder the sandbox shares with the
+        # kernel (the defaults are a temp file and a relative name).
+        runtime = Path(spec["runtime"])
+        overrides.KernelManager.ip = str(runtime / "kernel-ipc")
+        overrides.KernelManager.connection_file = str(runtime / "kernel.json")
+    config.merge(overrides)
+    return config
+
+
+def make_api(spec):
+    from nbgrader.apps import NbGraderAPI
+
+    os.chdir(spec["root"])
+    return NbGraderAPI(config=load_config(spec))
+
+
+def build_template(spec):
+    api = make_api(spec)
+    results = {}
+    for lesson in spec["lessons"]:
+        results[lesson] = api.generate_assignment(lesson, force=True)
+    return results
+
+
+def write_reference_bundle(spec):
+    """UNIT/reference/<lesson>/<lesson>.ipynb: only the reference cells."""
+    lesson = spec["lesson"]
+    source = Path(spec["solutions"]) / lesson / f"{lesson}.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    bundle = nbformat.v4.new_notebook()
+    bundle.cells = [
+        cell for cell in notebook.cells
+        if cell.cell_type == "code" and (
+            reference.is_setup(
+                cell.metadata.get("nbgrader", {}).get("grade_id", ""))
+            or cell.metadata.get("nbgrader", {}).get("solution"))
+    ]
+    target = Path(spec["root"]) / "reference" / lesson
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(bundle, target / f"{lesson}.ipynb")
+
+
+def truncate_outputs(path, limit=MAX_OUTPUT_CHARACTERS):
+    """Cut floods of output; return how many outputs were cut."""
+    notebook = nbformat.read(path, as_version=4)
+    cut = 0
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and \
+                    len(output.get("text", "")) > limit:
+                size = len(output["text"])
+                output["text"] = (output["text"][:limit] +
+                                  f"\n[... {size - limit} more characters "
+                                  "cut by the grader ...]\n")
+                cut += 1
+            data = output.get("data", {})
+            for mime, value in list(data.items()):
+                text = "".join(value) if isinstance(value, list) else value
+                if isinstance(text, str) and len(text) > 50 * limit:
+                    data[mime] = "[output too large: cut by the grader]" \
+                        if mime.startswith("text") else ""
+                    cut += 1
+    if cut:
+        nbformat.write(notebook, path)
+    return cut
+
+
+def add_grader_note(path, findings):
+    """Put the reason for a 0 at the top of the notebook and feedback."""
+    notebook = nbformat.read(path, as_version=4)
+    lines = "\n".join(f"* {finding}" for finding in findings)
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(
+        "**Grader's note: this notebook scores 0.** Code in it interferes "
+        "with grading (it changes the checks, the libraries they use or the "
+        "kernel instead of answering the exercises):\n\n" + lines +
+        "\n\nYour instructor can review it and grade it by hand."))
+    nbformat.write(notebook, path)
+
+
+def grade(spec):
+    root = Path(spec["root"])
+    lesson, student = spec["lesson"], spec["student"]
+    write_reference_bundle(spec)
+    # Unix socket paths may not exceed 107 bytes: keep them short.
+    runtime = tempfile.mkdtemp(prefix="ag-", dir=SHORT_TEMP)
+    spec["runtime"] = runtime
+    os.environ["COURSE_SOLUTIONS"] = str(root / "reference")
+    os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
+        root, runtime, spec.get("memory_mb"),
+        spec.get("pids_max", sandbox.DEFAULT_PIDS_MAX))
+    os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    api = make_api(spec)
+    try:
+        result = {"autograde": api.autograde(lesson, student, force=True,
+                                             create=True)}
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+    notebook = root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    if notebook.is_file():
+        result["outputs_cut"] = truncate_outputs(notebook)
+        if spec.get("findings"):
+            add_grader_note(notebook, spec["findings"])
+        result["feedback"] = api.generate_feedback(lesson, student,
+                                                   force=True)
+    return result
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    command, spec_path = argv
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    if command == "template":
+        result = build_template(spec)
+    else:
+        result = grade(spec)
+    Path(spec["root"], "result.json").write_text(json.dumps(result),
+                                                 encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
