@@ -11,17 +11,20 @@ DIR/feedback/<student>/<lesson>/<lesson>.html and DIR/gradebook.db (one
 gradebook with every submission, for the formgrader's manual grading).
 """
 
+import contextlib
 import csv
 import json
+import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import sandbox, submissions
+from autograder import sandbox, submissions, unit
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 CSV_COLUMNS = ["student", "lesson", "score", "max_score", "status",
@@ -46,30 +49,46 @@ def lesson_ids(solutions):
                   if (path / f"{path.name}.ipynb").is_file())
 
 
-def worker_env():
-    env = dict(os.environ)
-    # nbgrader shells out to alembic, which lives beside this Python.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env.pop("NBGRADER_EXECUTION", None)
-    return env
+_workers = None
+
+
+def workers():
+    """Forkserver whose processes start with nbgrader already imported."""
+    global _workers
+    if _workers is None:
+        _workers = multiprocessing.get_context("forkserver")
+        _workers.set_forkserver_preload(["autograder.unit", "nbgrader.apps"])
+    return _workers
 
 
 def run_unit(command, spec, timeout=None):
-    """Run `python -m autograder.unit COMMAND` on SPEC; return its result."""
+    """Run autograder.unit's COMMAND on SPEC in a worker; return its result.
+
+    Raises subprocess.TimeoutExpired (after killing the worker and its
+    kernel) when it runs longer than `timeout` seconds.
+    """
     root = Path(spec["root"])
-    spec_path = root / "spec.json"
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "autograder.unit", command, str(spec_path)],
-        cwd=root, env=worker_env(), capture_output=True, text=True,
-        timeout=timeout)
+    log_path = root / "worker.log"
+    process = workers().Process(
+        target=unit.run_in_child,
+        args=(command, spec, str(log_path), str(Path(sys.executable).parent)))
+    process.start()
+    process.join(timeout)
+    if process.is_alive():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.join()
+        raise subprocess.TimeoutExpired(f"autograder.unit {command}",
+                                        timeout)
     result_path = root / "result.json"
     if result_path.is_file():
         result = json.loads(result_path.read_text(encoding="utf-8"))
     else:
         result = {}
-    result["process_log"] = completed.stdout + completed.stderr
-    result["returncode"] = completed.returncode
+    result["process_log"] = log_path.read_text(encoding="utf-8",
+                                               errors="replace") \
+        if log_path.is_file() else ""
+    result["returncode"] = process.exitcode
     return result
 
 
@@ -112,7 +131,8 @@ def grade_notebook(entry, template, work, solutions, settings):
         return root
     autograde = result.get("autograde", {})
     log = "\n".join([autograde.get("log", ""), autograde.get("error", ""),
-                     result["process_log"]])
+                     result["process_log"],
+                     f"seconds: {result.get('seconds')}"])
     log_dir = work.parent / "logs"
     log_dir.mkdir(exist_ok=True)
     (log_dir / f"{student}_{entry.lesson}.log").write_text(
