@@ -173,10 +173,13 @@ def check_integrity(entry, solutions, target):
 
 def zero_scores(root, student, lesson):
     """Override every grade of the submission with 0, for the formgrader."""
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gradebook:
-        submission = gradebook.find_submission(lesson, student)
+        try:
+            submission = gradebook.find_submission(lesson, student)
+        except MissingEntry:
+            return  # nothing was recorded, so nothing scores
         for notebook in submission.notebooks:
             for grade in notebook.grades:
                 grade.manual_score = 0.0

@@ -366,7 +366,9 @@ def test_no_network(graded, listener):
 
 @needs_bubblewrap
 def test_no_process_outlives_grading(graded):
-    leftover = subprocess.run(["pgrep", "-f", "ipykernel_launcher"],
+    # Grading kernels (and anything they forked) carry their connection
+    # file, in a short-named runtime folder, on their command line.
+    leftover = subprocess.run(["pgrep", "-f", r"/ag-[^/ ]+/kernel\.json"],
                               capture_output=True, text=True)
     sleepers = [line for line in leftover.stdout.split() if line]
     assert not sleepers, f"processes left behind: {sleepers}"
