@@ -36,16 +36,18 @@ def is_setup(grade_id):
     return grade_id == "setup" or grade_id.startswith("setup_")
 
 
+def is_reference_cell(cell):
+    """A setup cell or a code solution cell: what the reference runs."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and (
+        is_setup(meta.get("grade_id", "")) or bool(meta.get("solution")))
+
+
 def reference_cells(notebook):
     """Source of the setup cells and every code solution cell, in order."""
-    sources = []
-    for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code":
-            continue
-        if is_setup(meta.get("grade_id", "")) or meta.get("solution"):
-            sources.append((meta.get("grade_id", "?"), cell.source))
-    return sources
+    return [(cell.metadata.get("nbgrader", {}).get("grade_id", "?"),
+             cell.source)
+            for cell in notebook.cells if is_reference_cell(cell)]
 
 
 def load(lesson):

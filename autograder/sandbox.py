@@ -25,6 +25,7 @@ exits. Without bubblewrap only the limits apply; see autograder/README.md.
 """
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -89,8 +90,6 @@ def install_kernelspec(unit, runtime, memory_mb, pids_max=DEFAULT_PIDS_MAX):
     # interrupt over the control channel instead (a timed-out cell).
     spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)",
             "language": "python", "interrupt_mode": "message"}
-    import json
-
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1),
                                         encoding="utf-8")
     (Path(unit) / "scratch").mkdir(exist_ok=True)

@@ -1,8 +1,7 @@
 """One grading step in its own process: nbgrader through its Python API.
 
-    python -m autograder.unit template SPEC.json   # gradebook of lessons
-    python -m autograder.unit grade SPEC.json      # autograde + feedback
-
+`run("template", spec)` builds the gradebook of the lessons found;
+`run("grade", spec)` autogrades one notebook and writes its feedback.
 The grading command runs one of these per submitted notebook, in a process
 forked from a server that has nbgrader imported already (saving about two
 seconds a notebook), so a crash takes down only its own notebook, and
@@ -82,13 +81,8 @@ def write_reference_bundle(spec):
     source = Path(spec["solutions"]) / lesson / f"{lesson}.ipynb"
     notebook = nbformat.read(source, as_version=4)
     bundle = nbformat.v4.new_notebook()
-    bundle.cells = [
-        cell for cell in notebook.cells
-        if cell.cell_type == "code" and (
-            reference.is_setup(
-                cell.metadata.get("nbgrader", {}).get("grade_id", ""))
-            or cell.metadata.get("nbgrader", {}).get("solution"))
-    ]
+    bundle.cells = [cell for cell in notebook.cells
+                    if reference.is_reference_cell(cell)]
     target = Path(spec["root"]) / "reference" / lesson
     target.mkdir(parents=True, exist_ok=True)
     nbformat.write(bundle, target / f"{lesson}.ipynb")
@@ -140,8 +134,7 @@ def grade(spec):
     spec["runtime"] = runtime
     os.environ["COURSE_SOLUTIONS"] = str(root / "reference")
     os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
-        root, runtime, spec.get("memory_mb"),
-        spec.get("pids_max", sandbox.DEFAULT_PIDS_MAX))
+        root, runtime, spec.get("memory_mb"))
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     started = time.perf_counter()
     api = make_api(spec)
@@ -191,14 +184,3 @@ def run_in_child(command, spec, log_path, path_prefix):
     os.environ["PATH"] = path_prefix + os.pathsep + os.environ["PATH"]
     os.environ.pop("NBGRADER_EXECUTION", None)
     run(command, spec)
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    command, spec_path = argv
-    run(command, json.loads(Path(spec_path).read_text(encoding="utf-8")))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,10 @@
-"""Helpers shared by the check tests."""
+"""Helpers shared by the check tests and the grading tests."""
 
+import csv
+import subprocess
+import sys
+
+import nbformat
 import pytest
 
 from autograder.feedback import CheckFailure
@@ -10,3 +15,40 @@ def failure_of(check_function, student):
     with pytest.raises(CheckFailure) as error:
         check_function(student)
     return error.value.message
+
+
+# ------------------------------------------------------ grading tests ---
+
+GRADED_LESSON = "01_dense_translation"  # the fastest lesson to grade
+ROLL_SHIFT = '''def shift_image(image, dx, dy=0):
+    return np.roll(image, (dy, dx), axis=(0, 1))
+'''
+
+
+def lesson_notebook(root, folder, lesson=GRADED_LESSON):
+    """The lesson's notebook from `solutions` or `notebooks` (blank)."""
+    return nbformat.read(root / folder / lesson / f"{lesson}.ipynb",
+                         as_version=4)
+
+
+def cell(notebook, grade_id):
+    return next(c for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def partly_correct(root):
+    """The solution with an np.roll shift_image: partial credit."""
+    notebook = lesson_notebook(root, "solutions")
+    cell(notebook, "shift_image").source = ROLL_SHIFT
+    return notebook
+
+
+def run_grading(root, source, output, *options):
+    """`python -m autograder grade`; (completed process, grades.csv rows)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(source),
+         "--output", str(output), *options],
+        cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(output / "grades.csv", newline="", encoding="utf-8") as file:
+        return result, list(csv.DictReader(file))

@@ -7,22 +7,25 @@ expected status and no points; the honest ones keep their scores. See
 autograder/README.md for the threat model.
 """
 
-import csv
 import socket
 import subprocess
-import sys
 import threading
 
 import nbformat
 import numpy as np
 import pytest
+from helpers import (
+    GRADED_LESSON,
+    cell,
+    lesson_notebook,
+    partly_correct,
+    run_grading,
+)
 
 from autograder import expected, reference, sandbox
 
-LESSON = "01_dense_translation"
-ROLL_SHIFT = '''def shift_image(image, dx, dy=0):
-    return np.roll(image, (dy, dx), axis=(0, 1))
-'''
+LESSON = GRADED_LESSON
+
 FAKE_ARRAY = '''class Anything:
     shape = (28, 28)
     dtype = np.dtype("float64")
@@ -84,24 +87,11 @@ FLOOD = '''for _ in range(400):
 
 
 def blank(root):
-    return nbformat.read(root / "notebooks" / LESSON / f"{LESSON}.ipynb",
-                         as_version=4)
+    return lesson_notebook(root, "notebooks")
 
 
 def solved(root):
-    return nbformat.read(root / "solutions" / LESSON / f"{LESSON}.ipynb",
-                         as_version=4)
-
-
-def cell(notebook, grade_id):
-    return next(c for c in notebook.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-def partly_correct(root):
-    notebook = solved(root)
-    cell(notebook, "shift_image").source = ROLL_SHIFT
-    return notebook
+    return lesson_notebook(root, "solutions")
 
 
 def with_code(root, code, grade_id="mean_image"):
@@ -254,14 +244,9 @@ def corpus(root, listener, tmp_path_factory):
 @pytest.fixture(scope="module")
 def graded(root, corpus, tmp_path_factory):
     output = tmp_path_factory.mktemp("graded-attacks")
-    result = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(corpus),
-         "--output", str(output), "--jobs", "2", "--timeout", "20"],
-        cwd=root, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    with open(output / "grades.csv", newline="", encoding="utf-8") as file:
-        rows = {row["student"]: row for row in csv.DictReader(file)}
-    return output, result, rows
+    result, rows = run_grading(root, corpus, output, "--jobs", "2",
+                               "--timeout", "20")
+    return output, result, {row["student"]: row for row in rows}
 
 
 def test_honest_submissions_keep_their_scores(graded):

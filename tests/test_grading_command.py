@@ -5,18 +5,22 @@ JSON, a deleted test cell, test-cell metadata removed, a wrongly named
 file, and a missing lesson; in both layouts, from a folder and a zip.
 """
 
-import csv
 import subprocess
 import sys
 import zipfile
 
 import nbformat
 import pytest
+from helpers import (
+    GRADED_LESSON,
+    cell,
+    lesson_notebook,
+    partly_correct,
+    run_grading,
+)
 
-LESSON = "01_dense_translation"
-ROLL_SHIFT = '''def shift_image(image, dx, dy=0):
-    return np.roll(image, (dy, dx), axis=(0, 1))
-'''
+LESSON = GRADED_LESSON
+
 # Keras 2 style, as in the seed: Keras 3 warns on stderr about input_dim,
 # which must not cost a point.
 KERAS2_DENSE = '''def build_dense_model(num_pixels=784, num_classes=10):
@@ -33,22 +37,6 @@ KERAS2_DENSE = '''def build_dense_model(num_pixels=784, num_classes=10):
 
 # A crash in C code, as a buggy extension would cause: the kernel dies.
 CRASH = "import faulthandler\nfaulthandler._sigsegv()"
-
-
-def lesson_notebook(root, folder):
-    return nbformat.read(root / folder / LESSON / f"{LESSON}.ipynb",
-                         as_version=4)
-
-
-def cell(notebook, grade_id):
-    return next(c for c in notebook.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-def partly_correct(root):
-    notebook = lesson_notebook(root, "solutions")
-    cell(notebook, "shift_image").source = ROLL_SHIFT
-    return notebook
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +73,7 @@ def submissions(root, tmp_path_factory):
 
 
 def grade(root, source, output, *options):
-    result = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(source),
-         "--output", str(output), *options],
-        cwd=root, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    with open(output / "grades.csv", newline="", encoding="utf-8") as file:
-        rows = list(csv.DictReader(file))
+    result, rows = run_grading(root, source, output, *options)
     return result, {(row["student"], row["lesson"]): row for row in rows}
 
 
