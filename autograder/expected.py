@@ -2,8 +2,8 @@
 
 Learners have no solutions/, so each visible check reads fixed cases from
 ``autograder/expected/<lesson>.json``. `python -m autograder expected`
-regenerates those files from the reference solutions; a test fails when a
-file is stale.
+regenerates those files from the reference solutions (on the trusted side,
+`trusted_grader.expected_files`); a test fails when a file is stale.
 """
 
 import importlib
@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
-from autograder import reference
 
 EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
 
@@ -58,32 +56,3 @@ def load(lesson):
     """The decoded visible cases of `lesson`."""
     with open(path_for(lesson), encoding="utf-8") as file:
         return decode(json.load(file))
-
-
-def build(lesson):
-    """Visible cases with expected values computed by the reference."""
-    module = module_for(lesson)
-    return encode(module.build_expected(reference.load(lesson)))
-
-
-def render(data):
-    return json.dumps(data, indent=1, sort_keys=True) + "\n"
-
-
-def write(lesson_ids=None):
-    """Write the expected files of `lesson_ids` (default: all existing)."""
-    EXPECTED_DIR.mkdir(exist_ok=True)
-    for lesson in lesson_ids or lessons():
-        path_for(lesson).write_text(render(build(lesson)), encoding="utf-8")
-        print(f"wrote {path_for(lesson)}")
-
-
-def stale_lessons():
-    """Lessons whose expected file differs from what the reference gives."""
-    stale = []
-    for lesson in lessons():
-        path = path_for(lesson)
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != render(build(lesson)):
-            stale.append(lesson)
-    return stale

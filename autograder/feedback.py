@@ -3,10 +3,8 @@
 import builtins
 import contextlib
 import dis
-import functools
 import io
 import math
-import os
 import sys
 import types
 import warnings
@@ -71,6 +69,22 @@ def call(func, name, *args, **kwargs):
         raise CheckFailure(
             f"{name}({arguments}) raised {type(error).__name__}: {error}"
         ) from None
+
+
+def replayed(func):
+    """True for the judge's stand-in that replays a kernel's answers."""
+    return getattr(type(func), "is_replay", False) is True
+
+
+def recorded_library_use(func):
+    """What the grader knows of a library doing a replayed function's
+    work (from the kernel's records and the grader's own scan), or None."""
+    return getattr(func, "library_use", None) if replayed(func) else None
+
+
+def call_seconds(func, measured):
+    """A call's duration: measured here, or as the kernel recorded it."""
+    return func.last_seconds if replayed(func) else measured
 
 
 def describe_arguments(args, kwargs):
@@ -153,114 +167,6 @@ def format_number(value):
     if math.isfinite(value) and value == int(value):
         return str(int(value))
     return f"{value:.6g}"
-
-
-class HiddenScore:
-    """Runs hidden cases, prints one line each, and returns points earned.
-
-    Every case is a function that returns None when it passes, or a message.
-    A case that raises counts as failed with the exception as its message,
-    so one crash never hides the other cases' results.
-    """
-
-    def __init__(self, exercise):
-        self.exercise = exercise
-        self.results = []
-        if _scores_made is not None:
-            _scores_made.append(self)
-
-    def case(self, description, run):
-        try:
-            problem = run()
-        except CheckFailure as failure:
-            problem = failure.message
-        except Exception as error:
-            problem = f"raised {type(error).__name__}: {error}"
-        self.results.append((description, problem))
-
-    def points(self, points):
-        passed_count = sum(problem is None for _, problem in self.results)
-        total = len(self.results)
-        for description, problem in self.results:
-            if problem is None:
-                print(f"{PASS_MARK} {description}")
-            else:
-                first_line = problem.splitlines()[0]
-                print(f"{FAIL_MARK} {description}: {first_line}")
-        earned = round(points * passed_count / total, 2) if total else 0.0
-        print(f"{self.exercise}: {passed_count}/{total} hidden cases passed, "
-              f"{earned:g} of {points:g} points")
-        return float(earned)
-
-
-# ---------------------------------------------------- fresh-input guard ---
-#
-# A function written to return the visible cases' expected values passes
-# the visible check. When nbgrader grades, each visible check therefore also
-# runs the exercise's hidden cases, on fresh inputs, and gives its point only
-# if at least one of them passes. The hidden cases' results are kept, so the
-# hidden test cell that follows reports them without running them again.
-
-_scores_made = None  # HiddenScore objects created while this is a list
-_hidden_results = {}  # (module, exercise) -> (learner's function, score)
-
-
-def autograding():
-    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
-
-
-def _run_hidden(hidden, func, points):
-    """Run a hidden check; keep its HiddenScore for a second call."""
-    global _scores_made
-    key = (hidden.__module__, hidden.__name__)
-    kept = _hidden_results.get(key)
-    if kept is not None and kept[0] is func:
-        return kept[1].points(points)
-    _scores_made = []
-    try:
-        earned = hidden(func, points)
-    finally:
-        made, _scores_made = _scores_made, None
-    if len(made) == 1:
-        _hidden_results[key] = (func, made[0])
-    return earned
-
-
-def _guard_visible(visible, hidden):
-    @functools.wraps(visible)
-    def check(func, *args, **kwargs):
-        output = io.StringIO()
-        with contextlib.redirect_stdout(output):
-            visible(func, *args, **kwargs)
-        if autograding():
-            with contextlib.redirect_stdout(io.StringIO()):
-                earned = _run_hidden(hidden, func, 1.0)
-            if earned <= 0:
-                raise CheckFailure(
-                    f"{visible.__name__} passes the visible cases but none "
-                    "of the hidden cases on fresh inputs: it looks written "
-                    "for the visible cases only, so this check gives no "
-                    "point.")
-        print(output.getvalue(), end="")
-    return check
-
-
-def _guard_hidden(hidden):
-    @functools.wraps(hidden)
-    def check(func, points):
-        return _run_hidden(hidden, func, points)
-    return check
-
-
-def guard_checks(namespace):
-    """Wrap a lesson module's check pairs `<exercise>`/`hidden_<exercise>`."""
-    for name, hidden in list(namespace.items()):
-        if not name.startswith("hidden_") or not callable(hidden):
-            continue
-        visible = namespace.get(name[len("hidden_"):])
-        namespace[name] = _guard_hidden(hidden)
-        if callable(visible):
-            namespace[visible.__name__] = _guard_visible(visible, hidden)
 
 
 # --------------------------------------------------------- from scratch ---

@@ -1,18 +1,17 @@
 """The reference solutions, read from the solution cells in solutions/.
 
-The solution notebooks are the one source of truth: hidden tests and the
+The solution notebooks are the one source of truth: the judge and the
 visible checks' expected values both come from executing their solution
-cells, never from a copy of the code.
+cells, never from a copy of the code. Only the trusted side reads them;
+the student's kernel never sees solutions/.
 """
 
-import os
 from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
 
-SOLUTIONS_ENV_VAR = "COURSE_SOLUTIONS"
-COURSE_ROOT = Path(__file__).resolve().parent.parent
+from trusted_grader.paths import SOLUTIONS
 
 _cache = {}
 
@@ -21,14 +20,8 @@ class ReferenceUnavailable(RuntimeError):
     """The instructor's solutions/ folder is not on this machine."""
 
 
-def solutions_dir():
-    if os.environ.get(SOLUTIONS_ENV_VAR):
-        return Path(os.environ[SOLUTIONS_ENV_VAR])
-    return COURSE_ROOT / "solutions"
-
-
-def solution_notebook(lesson):
-    return solutions_dir() / lesson / f"{lesson}.ipynb"
+def solution_notebook(lesson, solutions=None):
+    return Path(solutions or SOLUTIONS) / lesson / f"{lesson}.ipynb"
 
 
 def is_setup(grade_id):
@@ -50,20 +43,19 @@ def reference_cells(notebook):
             for cell in notebook.cells if is_reference_cell(cell)]
 
 
-def load(lesson):
+def load(lesson, solutions=None):
     """A namespace holding the reference solutions of `lesson`."""
-    if lesson in _cache:
-        return _cache[lesson]
-    path = solution_notebook(lesson)
+    path = solution_notebook(lesson, solutions)
+    if path in _cache:
+        return _cache[path]
     if not path.is_file():
         raise ReferenceUnavailable(
-            f"hidden tests need the reference solutions ({path}); they run "
-            f"when the instructor grades, or set {SOLUTIONS_ENV_VAR}."
-        )
+            f"the judge needs the reference solutions ({path}); they are "
+            "in the instructor's solutions/ folder.")
     notebook = nbformat.read(path, as_version=4)
     namespace = {"__name__": f"reference_{lesson}"}
     for grade_id, source in reference_cells(notebook):
         code = compile(source, f"{path.name}:{grade_id}", "exec")
         exec(code, namespace)  # noqa: S102 - the instructor's own notebook
-    _cache[lesson] = SimpleNamespace(**namespace)
-    return _cache[lesson]
+    _cache[path] = SimpleNamespace(**namespace)
+    return _cache[path]

@@ -1,0 +1,153 @@
+"""The kernel's part in grading: answer the grader's calls, score nothing.
+
+When nbgrader autogrades, the grader (outside the kernel) has written the
+inputs of every graded call to the folder named by `INPUTS_VARIABLE`. A
+test cell then only calls the learner's function on those inputs and writes
+what came back (values as data, see `autograder.answers`) to the folder
+named by `ANSWERS_VARIABLE`. A trusted judge, in another process after the
+kernel has ended, compares the answers with the reference and decides the
+points. Nothing here knows an expected value or a point.
+
+Outside grading, test cells run the visible checks as usual, and hidden
+test cells say that they run when the instructor grades.
+"""
+
+import contextlib
+import functools
+import io
+import os
+import time
+import warnings
+
+import numpy as np
+
+from autograder import answers
+from autograder.feedback import (
+    LibraryWatch,
+    library_references,
+)
+
+INPUTS_VARIABLE = "COURSE_GRADING_INPUTS"
+ANSWERS_VARIABLE = "COURSE_GRADING_ANSWERS"
+MAX_MESSAGE = 2000
+
+# Captured at import, before any learner code runs.
+_array_equal = np.array_equal
+
+
+def recording():
+    """True while nbgrader autogrades with the grader's inputs present."""
+    return (os.environ.get("NBGRADER_EXECUTION") == "autograde"
+            and bool(os.environ.get(INPUTS_VARIABLE))
+            and bool(os.environ.get(ANSWERS_VARIABLE)))
+
+
+def _load_model(path):
+    from cnn_course import import_tensorflow
+
+    keras = import_tensorflow()[1]
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def _arrays_in(args, kwargs):
+    """(position, array) for every array argument: "0", "1", "images"."""
+    found = [(str(i), value) for i, value in enumerate(args)
+             if isinstance(value, np.ndarray)]
+    found += [(key, value) for key, value in kwargs.items()
+              if isinstance(value, np.ndarray)]
+    return found
+
+
+def answer_call(func, args, kwargs, writer, from_scratch=False):
+    """Call `func` once; what happened, as data for the judge."""
+    before = [(where, array.copy()) for where, array in
+              _arrays_in(args, kwargs)]
+    library = None
+    if from_scratch:
+        found = library_references(func)
+        library = found[0] if found else None
+    watch = LibraryWatch() if from_scratch else contextlib.nullcontext()
+    value, error = None, None
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(), \
+                contextlib.redirect_stderr(io.StringIO()), watch:
+            warnings.simplefilter("ignore")
+            value = func(*args, **kwargs)
+    except Exception as exception:
+        error = {"type": answers._type_name(exception),
+                 "message": str(exception)[:MAX_MESSAGE]}
+    seconds = time.perf_counter() - start
+    if from_scratch and library is None and watch.found:
+        library = watch.found
+    now = dict(_arrays_in(args, kwargs))
+    mutated = {where: writer.encode(now[where])
+               for where, old in before
+               if where in now and not _unchanged(now[where], old)}
+    return {"value": writer.encode(value), "error": error,
+            "mutated": mutated, "library": library,
+            "seconds": round(seconds, 6)}
+
+
+def _unchanged(now, old):
+    return now.shape == old.shape and now.dtype == old.dtype and \
+        _array_equal(now, old, equal_nan=now.dtype.kind == "f")
+
+
+def record(cell, func, name, from_scratch=False):
+    """Answer every call the grader listed for `cell`; write the answers."""
+    inputs = answers.Reader(os.environ[INPUTS_VARIABLE], cell,
+                            load_model=_load_model)
+    writer = answers.Writer(os.environ[ANSWERS_VARIABLE], cell)
+    data = {"exercise": name, "callable": callable(func),
+            "type": answers._type_name(func), "answers": [],
+            "complete": False}
+    try:
+        if callable(func):
+            for call in inputs.data["calls"]:
+                args = inputs.decode(call["args"])
+                kwargs = inputs.decode(call["kwargs"])
+                data["answers"].append(
+                    answer_call(func, args, kwargs, writer, from_scratch))
+        data["complete"] = True
+    finally:
+        writer.write(data)
+    print(f"{name}: {len(data['answers'])} answers recorded; the grader "
+          "scores them after the notebook has run.")
+
+
+def install(namespace, exercises, from_scratch=()):
+    """Make a lesson module's test-cell functions record when grading.
+
+    For each exercise name: the visible check `<name>(func)` records the
+    calls of cell `test_<name>` instead of checking; `hidden_<name>(func,
+    points)` records those of `hidden_<name>`, and outside grading says
+    that hidden tests run when the instructor grades.
+    """
+    for name in exercises:
+        visible = namespace[name]
+        scratch = name in from_scratch
+        namespace[name] = _visible_cell(visible, name, scratch)
+        namespace[f"hidden_{name}"] = _hidden_cell(name, scratch)
+
+
+def _visible_cell(visible, name, scratch):
+    @functools.wraps(visible)
+    def check(func, *args, **kwargs):
+        if recording():
+            return record(f"test_{name}", func, name, scratch)
+        return visible(func, *args, **kwargs)
+    return check
+
+
+def _hidden_cell(name, scratch):
+    def hidden(func, points=None):
+        if recording():
+            return record(f"hidden_{name}", func, name, scratch)
+        print(f"Hidden tests of {name} run when your instructor grades "
+              "this notebook.")
+        return None
+    hidden.__name__ = hidden.__qualname__ = f"hidden_{name}"
+    hidden.__doc__ = (f"Hidden tests of {name}: when graded, answer the "
+                      "grader's calls; the judge scores them.")
+    return hidden

@@ -1,0 +1,123 @@
+"""Hidden tests of lesson 02, run by the judge on recorded answers.
+
+Each `hidden_<exercise>(func, points, rng)` makes its cases from `rng`
+(seeded per grading run), calls `func` (a replay of the kernel's answers)
+and returns the points earned.
+"""
+
+import numpy as np
+
+from autograder import lesson02 as checks
+from trusted_grader import reference
+from trusted_grader.scoring import HiddenScore
+
+
+def hidden_conv_output_size(conv_output_size, points, rng):
+    """Hidden tests: random sizes against the reference."""
+    ref = reference.load(checks.LESSON)
+    score = HiddenScore("conv_output_size")
+    # Every run has a case with padding and stride 1 (padding ignored or
+    # one-sided shows) and cases with strides > 1 (stride ignored shows).
+    for stride, padding in ((1, 1), (2, 0), (3, 2), (2, 1), (4, 3)):
+        n = int(rng.integers(8, 60))
+        k = int(rng.integers(1, min(n, 8) + 1))
+        want = ref.conv_output_size(n, k, stride, padding)
+        score.case(f"n={n}, k={k}, stride={stride}, padding={padding}",
+                   lambda s=(n, k, stride, padding), w=want:
+                   checks._size_problem(conv_output_size, *s, w))
+    n = int(rng.integers(2, 20))
+    score.case(f"a {n + 2}-pixel kernel on {n} pixels: ValueError",
+               lambda: checks._size_error_problem(conv_output_size, n,
+                                                  n + 2, 1, 0))
+    score.case("(2 - 3) // 2 + 1 = 0: ValueError",
+               lambda: checks._size_error_problem(conv_output_size, 2, 3,
+                                                  2, 0))
+    return score.points(points)
+
+
+def _random_conv_case(rng, floats, stride, padding):
+    height, width = (int(n) for n in rng.integers(6, 13, size=2))
+    if floats:
+        image = rng.uniform(-2, 2, (height, width)).astype(np.float32)
+    else:
+        image = rng.integers(0, 256, (height, width)).astype(np.uint8)
+    kh, kw = (int(n) for n in rng.integers(2, 5, size=2))
+    kernel = rng.uniform(-2, 2, (kh, kw)).round(2)
+    return image, kernel
+
+
+def hidden_conv2d(conv2d, points, rng):
+    """Hidden tests: random images, kernels, strides and paddings."""
+    ref = reference.load(checks.LESSON)
+    score = HiddenScore("conv2d")
+    run = checks._Scratch(conv2d, "conv2d")
+
+    def add_case(image, kernel, stride, padding, label):
+        variants = checks.conv_variants(ref.conv2d, image, kernel, stride,
+                                        padding)
+        score.case(
+            f"{label}, stride={stride}, padding={padding}",
+            lambda: checks._conv_problem(run, image, kernel, stride,
+                                         padding, label, variants))
+
+    # Fixed strides and paddings: every run exposes a flipped kernel,
+    # ignored or one-sided padding and an ignored stride.
+    for floats, stride, padding in ((False, 1, 1), (False, 3, 0),
+                                    (True, 1, 2), (True, 2, 1)):
+        image, kernel = _random_conv_case(rng, floats, stride, padding)
+        label = (f"{image.dtype} image {image.shape[0]}x{image.shape[1]}, "
+                 f"kernel {kernel.shape[0]}x{kernel.shape[1]}")
+        add_case(image, kernel, stride, padding, label)
+    add_case(checks.A, checks.B, 1, 0, "A, B")
+    digit = rng.integers(0, 256, (28, 28)).astype(np.uint8)
+    edges = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+    add_case(digit, edges, 1, 1, "28x28 image, edge kernel")
+    add_case(rng.uniform(0, 1, (3, 4)), rng.uniform(-1, 1, (5, 5)), 1, 1,
+             "kernel 5x5 on a 3x4 image")
+    a, b = checks.A, checks.B
+    errors = [{"image": a, "kernel": b, "stride": 0, "padding": 1,
+               "label": "A, B", "reason": "stride < 1"},
+              {"image": a, "kernel": b, "stride": 2, "padding": -2,
+               "label": "A, B", "reason": "negative padding"},
+              {"image": checks.A, "kernel": np.ones((4, 8)), "stride": 1,
+               "padding": 1, "label": "A, kernel 4x8",
+               "reason": "a 4x8 kernel does not fit in the padded 7x7 "
+                         "image"}]
+    score.case("ValueError for stride 0, negative padding, a kernel too "
+               "large", lambda: next(
+                   (p for p in (checks._conv_error_problem(run, case)
+                                for case in errors) if p), None))
+    return run.score(score, points)
+
+
+def hidden_conv2d_fast(conv2d_fast, points, rng):
+    """Hidden tests: random batches against the reference, and speed."""
+    ref = reference.load(checks.LESSON)
+    score = HiddenScore("conv2d_fast")
+    run = checks._Scratch(conv2d_fast, "conv2d_fast")
+    for uint8 in (False, False, True):
+        count, filters = (int(n) for n in rng.integers(1, 6, size=2))
+        height, width = (int(n) for n in rng.integers(5, 13, size=2))
+        kh, kw = (int(n) for n in rng.integers(1, 5, size=2))
+        if uint8:
+            images = rng.integers(0, 256, (count, height, width),
+                                  dtype=np.uint8)
+            kernels = rng.normal(0, 1, (kh, kw, filters)).astype(np.float32)
+        else:
+            images = rng.normal(0, 1, (count, height, width))
+            kernels = rng.normal(0, 1, (kh, kw, filters))
+        variants = checks.fast_variants(ref.conv2d_fast, images, kernels)
+        score.case(f"{count} {images.dtype} images {height}x{width}, "
+                   f"{filters} kernels {kh}x{kw}",
+                   lambda i=images, k=kernels, v=variants:
+                   checks._fast_problem(run, i, k, v))
+    score.case("kernels larger than the images: ValueError",
+               lambda: checks._value_error_problem(
+                   run, (np.zeros((3, 5, 6)), np.ones((6, 2, 2))), {},
+                   "conv2d_fast(<images (3, 5, 6)>, <kernels (6, 2, 2)>)",
+                   "6x2 kernels do not fit in 5x6 images"))
+    speed = checks.SPEED_CASE
+    score.case(f"{speed['images']} 28x28 images x {speed['filters']} "
+               f"filters in {checks.SPEED_LIMIT} s",
+               lambda: checks._speed_problem(run))
+    return run.score(score, points)

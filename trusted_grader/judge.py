@@ -1,0 +1,287 @@
+"""The trusted judge: scores a lesson from the kernel's recorded answers.
+
+No learner code runs here. For each lesson of a grading run the judge
+
+1. lists the graded calls (`LessonJudge.collect`): it runs every visible
+   check and every hidden check with a `replay.Collector` in place of the
+   learner's function, on inputs made from the run's seed, and writes
+   those inputs (data only) to INPUTS/<lesson>/<cell>.*, the folder the
+   kernel reads when graded;
+2. judges one submission (`LessonJudge.judge`): after its kernel has
+   answered the calls (ANSWERS/<cell>.*), it runs the same checks again
+   with a `replay.Replay` that returns the recorded answers, reads the
+   answers as data (no pickles; Keras models with ``safe_mode=True``), and
+   gives each test cell its points and the checks' messages.
+
+A visible test cell earns its point when its fixed cases pass *and* at
+least one hidden case on fresh inputs passes (a function written for the
+visible cases only gets nothing). An exercise whose function returns
+zeros, a constant or its input for every hidden call gets nothing.
+
+`python -m trusted_grader.judge --serve ...` runs the judge as a server
+(one per grading run, confined by the grader's sandbox): it collects the
+calls, prints one JSON line when ready, then answers one JSON request per
+line on standard input with one JSON line.
+"""
+
+import argparse
+import contextlib
+import functools
+import importlib
+import io
+import json
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from autograder import answers
+from autograder.feedback import FAIL_MARK, CheckFailure
+from trusted_grader import reference, replay
+
+NO_ANSWERS = ("no answers were recorded for this cell: it did not reach "
+              "the check (an error earlier in the cell or the notebook?)")
+
+
+def lesson_module(lesson):
+    """The kernel-side checks of a lesson: 01_dense_translation -> 01."""
+    return importlib.import_module(f"autograder.lesson{lesson[:2]}")
+
+
+def hidden_module(lesson):
+    return importlib.import_module(f"trusted_grader.hidden.lesson"
+                                   f"{lesson[:2]}")
+
+
+def exercise_rng(seed, lesson, name):
+    """The generator of one exercise's hidden inputs in a grading run."""
+    return np.random.default_rng(
+        [int(seed), zlib.crc32(f"{lesson}/{name}".encode())])
+
+
+def test_cell_points(lesson, solutions=None):
+    """{grade_id: points} of the lesson's test cells, from solutions/."""
+    path = reference.solution_notebook(lesson, solutions)
+    notebook = nbformat.read(path, as_version=4)
+    points = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and \
+                cell.cell_type == "code":
+            points[meta["grade_id"]] = float(meta.get("points", 0))
+    return points
+
+
+def load_model(path):
+    """A learner's saved Keras model, or a stand-in saying why not."""
+    from cnn_course import import_tensorflow
+
+    keras = import_tensorflow()[1]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:
+        return answers.unsupported(
+            "UnloadableModel", f"{type(error).__name__}: {error}")
+
+
+def _run_captured(function):
+    """(result, printed text, CheckFailure message or None)."""
+    output = io.StringIO()
+    failure = None
+    result = None
+    with contextlib.redirect_stdout(output), np.errstate(all="ignore"):
+        try:
+            result = function()
+        except CheckFailure as error:
+            failure = error.message
+        except Exception as error:  # a check must never stop the judge
+            failure = (f"the check could not judge this answer: "
+                       f"{type(error).__name__}: {error}")
+    return result, output.getvalue(), failure
+
+
+class LessonJudge:
+    """Collects and judges the graded calls of one lesson."""
+
+    def __init__(self, lesson, seed, inputs=None, solutions=None):
+        self.lesson, self.seed = lesson, int(seed)
+        self.inputs = Path(inputs) / lesson if inputs else None
+        self.checks = lesson_module(lesson)
+        self.hidden = hidden_module(lesson)
+        self.ref = reference.load(lesson, solutions)
+        self.points = test_cell_points(lesson, solutions)
+        self.keys = {}
+
+    @property
+    def exercises(self):
+        return self.checks.EXERCISES
+
+    def _visible(self, name):
+        return getattr(self.checks, name).__wrapped__
+
+    def _hidden(self, name):
+        return getattr(self.hidden, f"hidden_{name}")
+
+    def _hidden_points(self, name):
+        return self.points.get(f"hidden_{name}", 1.0)
+
+    def _run_hidden(self, name, func):
+        points = self._hidden_points(name)
+        rng = exercise_rng(self.seed, self.lesson, name)
+        return self._hidden(name)(func, points, rng)
+
+    def collect(self):
+        """List every graded call; write its inputs for the kernel."""
+        with replay.collection():
+            for name in self.exercises:
+                for cell, check in (
+                        (f"test_{name}", self._visible(name)),
+                        (f"hidden_{name}",
+                         functools.partial(self._run_hidden, name))):
+                    self._collect_cell(cell, name, check)
+        return self.keys
+
+    def _collect_cell(self, cell, name, check):
+        writer = answers.Writer(self.inputs or "/nonexistent", cell)
+        collector = replay.Collector(getattr(self.ref, name), writer)
+        _, _, failure = _run_captured(functools.partial(check, collector))
+        if failure:
+            raise RuntimeError(f"{self.lesson} {cell}: the reference "
+                               f"fails its own check: {failure}")
+        self.keys[cell] = collector.keys
+        if self.inputs is not None:
+            collector.write(name)
+
+    def _replay(self, cell, name, folder, library_use):
+        """A Replay of the recorded answers, or (None, why not)."""
+        try:
+            reader = answers.Reader(folder, cell, load_model=load_model)
+        except answers.DataError as error:
+            missing = str(error).endswith("is missing")
+            return None, NO_ANSWERS if missing else \
+                f"the recorded answers are unreadable: {error}"
+        record = reader.data if isinstance(reader.data, dict) else {}
+        if not isinstance(record.get("answers"), list):
+            return None, "the recorded answers are malformed"
+        if record.get("callable") is False:
+            return answers.unsupported(record.get("type", "object")), None
+        return replay.Replay(name, record, reader, self.keys[cell],
+                             library_use), None
+
+    def judge(self, folder, library_findings=None):
+        """{cell: {"score", "max_score", "output"}} for one submission."""
+        library_findings = library_findings or {}
+        results = {}
+        for name in self.exercises:
+            library_use = library_findings.get(name)
+            hidden_cell, visible_cell = f"hidden_{name}", f"test_{name}"
+            points = self._hidden_points(name)
+            func, why_not = self._replay(hidden_cell, name, folder,
+                                         library_use)
+            if func is None:
+                earned, text = 0.0, f"{FAIL_MARK} {why_not}\n"
+            else:
+                earned, text, failure = _run_captured(
+                    functools.partial(self._run_hidden, name, func))
+                earned = float(earned or 0.0)
+                if failure:
+                    earned, text = 0.0, text + f"{FAIL_MARK} {failure}\n"
+                degenerate = getattr(func, "degenerate", lambda: None)()
+                if degenerate and earned > 0:
+                    earned = 0.0
+                    text += f"{FAIL_MARK} {degenerate}\n"
+            results[hidden_cell] = {"score": earned, "max_score": points,
+                                    "output": text}
+            results[visible_cell] = self._judge_visible(
+                name, folder, library_use, hidden_earned=earned)
+        return results
+
+    def _judge_visible(self, name, folder, library_use, hidden_earned):
+        cell = f"test_{name}"
+        maximum = self.points.get(cell, 1.0)
+        func, why_not = self._replay(cell, name, folder, library_use)
+        if func is None:
+            return {"score": 0.0, "max_score": maximum,
+                    "output": f"{FAIL_MARK} {why_not}\n"}
+        _, text, failure = _run_captured(lambda: self._visible(name)(func))
+        if failure:
+            lines = failure.splitlines()
+            text += "\n".join([f"{FAIL_MARK} {lines[0]}",
+                               *[f"  {line}" for line in lines[1:]]]) + "\n"
+            return {"score": 0.0, "max_score": maximum, "output": text}
+        if hidden_earned <= 0:
+            text += (f"{FAIL_MARK} {name} passes the visible cases but "
+                     "none of the hidden cases on fresh inputs: this "
+                     "check gives no point.\n")
+            return {"score": 0.0, "max_score": maximum, "output": text}
+        return {"score": maximum, "max_score": maximum, "output": text}
+
+
+# ------------------------------------------------------------- server ---
+
+def serve(lessons, seed, inputs, solutions=None, stream_in=None,
+          stream_out=None):
+    """Collect every lesson's calls, then judge requests line by line.
+
+    A request is {"lesson", "answers" (folder), "library_findings"}; the
+    reply is {"results": ...} or {"error": ...}. The protocol uses the
+    original standard output; everything printed otherwise goes to
+    standard error.
+    """
+    stream_in = stream_in or sys.stdin
+    if stream_out is None:
+        stream_out = os.fdopen(os.dup(1), "w", buffering=1)
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+    started = time.perf_counter()
+    judges = {}
+    for lesson in lessons:
+        judges[lesson] = LessonJudge(lesson, seed, inputs, solutions)
+        judges[lesson].collect()
+    stream_out.write(json.dumps({
+        "ready": True, "seconds": round(time.perf_counter() - started, 2),
+        "calls": {lesson: sum(len(keys) for keys in judge.keys.values())
+                  for lesson, judge in judges.items()}}) + "\n")
+    stream_out.flush()
+    for line in stream_in:
+        if not line.strip():
+            continue
+        started = time.perf_counter()
+        try:
+            request = json.loads(line)
+            judge = judges[request["lesson"]]
+            reply = {"results": judge.judge(
+                request["answers"], request.get("library_findings"))}
+        except Exception as error:  # one bad request never ends the run
+            reply = {"error": f"{type(error).__name__}: {error}"}
+        reply["seconds"] = round(time.perf_counter() - started, 2)
+        reply["trainings"] = trainings_since_last()
+        stream_out.write(json.dumps(reply) + "\n")
+        stream_out.flush()
+
+
+def trainings_since_last():
+    """Trainings the lesson checks ran for the last request (lesson 04)."""
+    from trusted_grader import training_log
+
+    return training_log.take()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m trusted_grader.judge")
+    parser.add_argument("--serve", action="store_true", required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--inputs", required=True)
+    parser.add_argument("--solutions")
+    parser.add_argument("lessons", nargs="+")
+    args = parser.parse_args(argv)
+    serve(args.lessons, args.seed, args.inputs, args.solutions)
+
+
+if __name__ == "__main__":
+    main()
