@@ -1,9 +1,13 @@
-"""Command line: `python -m autograder expected [--check]`."""
+"""Command line: `python -m autograder grade ...` and `... expected`."""
 
 import argparse
 import sys
 
-from autograder import expected, grading
+from trusted_grader import expected_files, grading
+from trusted_grader.settings import GradingSettings, option_defaults
+
+GRADE_OPTIONS = ("jobs", "output", "timeout", "memory_mb", "seed",
+                 "judge_timeout")
 
 
 def main(argv=None):
@@ -27,38 +31,37 @@ def main(argv=None):
     )
     grade_parser.add_argument("submissions",
                               help="folder or .zip of submissions")
-    grade_parser.add_argument("--jobs", type=int, default=1,
-                              help="students graded in parallel (default 1)")
-    grade_parser.add_argument("--output", default="grading",
-                              help="results folder (default grading/)")
-    grade_parser.add_argument("--timeout", type=int, default=120,
-                              help="seconds per cell (default 120)")
-    grade_parser.add_argument("--memory-mb", type=int, default=6144,
-                              help="address-space cap per notebook, MiB")
+    defaults = option_defaults()
+    for name in GRADE_OPTIONS:
+        default, help_text = defaults[name]
+        grade_parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, default=default,
+            type=int if name != "output" else str,
+            help=f"{help_text} (default {default})")
     args = parser.parse_args(argv)
     if args.command == "grade":
-        return run_grade(args)
+        settings = GradingSettings(
+            **{name: getattr(args, name) for name in GRADE_OPTIONS})
+        return run_grade(args.submissions, settings)
     if args.command == "expected":
         if args.check:
-            stale = expected.stale_lessons()
+            stale = expected_files.stale_lessons()
             for lesson in stale:
-                print(f"stale: {expected.path_for(lesson)}")
+                print(f"stale: {lesson}")
             return 1 if stale else 0
-        expected.write(args.lessons)
+        expected_files.write(args.lessons)
     return 0
 
 
-def run_grade(args):
+def run_grade(source, settings):
     try:
-        entries = grading.grade(args.submissions, output=args.output,
-                                jobs=args.jobs, timeout=args.timeout,
-                                memory_mb=args.memory_mb)
+        entries = grading.grade(source, settings)
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"grading failed: {error}", file=sys.stderr)
         return 2
     print(grading.summary_table(entries))
-    print(f"\n{len(entries)} rows written to {args.output}/grades.csv; "
-          f"feedback in {args.output}/feedback/")
+    print(f"\n{len(entries)} rows written to {settings.output}/grades.csv; "
+          f"feedback in {settings.output}/feedback/")
     return 0
 
 

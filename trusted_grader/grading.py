@@ -5,7 +5,10 @@
 Every submitted notebook (one student's lesson) is graded in a private
 nbgrader course folder with its own copy of the gradebook, so `--jobs N`
 grades N notebooks at once without two processes ever writing one SQLite
-file (nbgrader's FAQ warns against that).
+file (nbgrader's FAQ warns against that). The notebook's kernel only
+records answers to the run's hidden inputs; one judge process per run
+(`judging.JudgeServer`) scores them, and a last step writes its points
+into the gradebook and its messages into the feedback.
 The results are then written, by this process alone, to DIR/grades.csv,
 DIR/feedback/<student>/<lesson>/<lesson>.html and DIR/gradebook.db (one
 gradebook with every submission, for the formgrader's manual grading).
@@ -16,6 +19,7 @@ import csv
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -24,9 +28,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import sandbox, submissions, unit
+from trusted_grader import judging, sandbox, submissions, unit
+from trusted_grader.settings import GradingSettings
 
-COURSE_ROOT = Path(__file__).resolve().parent.parent
 CSV_COLUMNS = ["student", "lesson", "score", "max_score", "status",
                "needs_manual_grade", "detail"]
 KERNEL_DIED_SIGNS = ("DeadKernelError", "Kernel died", "kernel died",
@@ -57,12 +61,13 @@ def workers():
     global _workers
     if _workers is None:
         _workers = multiprocessing.get_context("forkserver")
-        _workers.set_forkserver_preload(["autograder.unit", "nbgrader.apps"])
+        _workers.set_forkserver_preload(["trusted_grader.unit",
+                                          "nbgrader.apps"])
     return _workers
 
 
 def run_unit(command, spec, timeout=None):
-    """Run autograder.unit's COMMAND on SPEC in a worker; return its result.
+    """Run trusted_grader.unit's COMMAND on SPEC in a worker; its result.
 
     Raises subprocess.TimeoutExpired (after killing the worker and its
     kernel) when it runs longer than `timeout` seconds.
@@ -78,9 +83,9 @@ def run_unit(command, spec, timeout=None):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.join()
-        raise subprocess.TimeoutExpired(f"autograder.unit {command}",
+        raise subprocess.TimeoutExpired(f"trusted_grader.unit {command}",
                                         timeout)
-    result_path = root / "result.json"
+    result_path = root / f"result-{command}.json"
     if result_path.is_file():
         result = json.loads(result_path.read_text(encoding="utf-8"))
     else:
@@ -109,81 +114,93 @@ def prepare_template(work, solutions, lessons, timeout):
     return template
 
 
-def grade_notebook(entry, template, work, solutions, settings):
-    """Autograde and write feedback for one student's lesson, in private."""
-    student = entry.student
-    root = work / "units" / f"{student}__{entry.lesson}"
+def grade_notebook(entry, template, work, judge, settings):
+    """Autograde, judge and write feedback for one student's lesson."""
+    student, lesson = entry.student, entry.lesson
+    root = work / "units" / f"{student}__{lesson}"
     root.mkdir(parents=True)
     shutil.copy(template / "gradebook.db", root / "gradebook.db")
-    folder = root / "submitted" / student / entry.lesson
+    folder = root / "submitted" / student / lesson
     folder.mkdir(parents=True)
-    findings = check_integrity(entry, solutions,
-                               folder / f"{entry.lesson}.ipynb")
-    spec = {"root": str(root), "solutions": str(solutions),
-            "lesson": entry.lesson, "student": student,
-            "timeout": settings["timeout"],
-            "memory_mb": settings["memory_mb"], "findings": findings}
+    findings, library_use = check_integrity(
+        entry, settings.solutions, folder / f"{lesson}.ipynb")
+    spec = {"root": str(root), "solutions": settings.solutions,
+            "lesson": lesson, "student": student,
+            "timeout": settings.timeout, "memory_mb": settings.memory_mb,
+            "inputs": str(judge.inputs / lesson), "findings": findings}
+    log = []
     try:
-        result = run_unit("grade", spec, settings["notebook_timeout"])
+        result = run_unit("autograde", spec, settings.notebook_timeout)
     except subprocess.TimeoutExpired:
         entry.status = "timeout"
-        entry.detail = f"grading took over {settings['notebook_timeout']} s"
+        entry.detail = f"grading took over {settings.notebook_timeout} s"
         return root
     autograde = result.get("autograde", {})
-    log = "\n".join([autograde.get("log", ""), autograde.get("error", ""),
-                     result["process_log"],
-                     f"seconds: {result.get('seconds')}"])
-    log_dir = work.parent / "logs"
-    log_dir.mkdir(exist_ok=True)
-    (log_dir / f"{student}_{entry.lesson}.log").write_text(
-        log, encoding="utf-8")
+    log += [autograde.get("log", ""), autograde.get("error", ""),
+            result["process_log"], f"seconds: {result.get('seconds')}"]
     entry.status, entry.detail = autograde_status(
-        root, student, entry.lesson, log, autograde.get("success", False))
+        root, student, lesson, "\n".join(log),
+        autograde.get("success", False))
+    try:
+        if entry.status in {"graded", "timeout"}:
+            judged = judge.judge(lesson, root / "answers", library_use)
+            log.append(f"judge: {judged['seconds']} s, trainings "
+                       f"{judged.get('trainings')}")
+            spec["judgement"] = judged["results"]
+            spec["cell_errors"] = result.get("cell_errors", {})
+            finished = run_unit("finish", spec, settings.notebook_timeout)
+            log += [finished["process_log"],
+                    f"seconds: {finished.get('seconds')}"]
+            if finished.get("returncode") != 0:
+                entry.status = "grading_error"
+                entry.detail = "writing the scores and feedback failed"
+            elif finished.get("outputs_cut"):
+                entry.detail = _join(entry.detail,
+                                     f"{finished['outputs_cut']} oversized "
+                                     "outputs cut")
+    except judging.JudgeFailed as error:
+        entry.status, entry.detail = "grading_error", f"judge: {error}"
+    except subprocess.TimeoutExpired:
+        entry.status = "timeout"
+        entry.detail = "writing the feedback took too long"
+    finally:
+        write_log(work, entry, log)
     if findings and entry.status in {"graded", "timeout", "kernel_died"}:
-        zero_scores(root, student, entry.lesson)
         entry.status = "tampered"
         entry.detail = "interferes with grading: " + "; ".join(findings[:4])
         if len(findings) > 4:
             entry.detail += f"; {len(findings) - 4} more"
     if entry.status in {"graded", "timeout", "tampered"}:
         read_scores(root, student, entry)
-        if result.get("outputs_cut"):
-            entry.detail = _join(entry.detail,
-                                 f"{result['outputs_cut']} oversized "
-                                 "outputs cut")
     return root
 
 
+def write_log(work, entry, parts):
+    log_dir = work.parent / "logs"
+    log_dir.mkdir(exist_ok=True)
+    (log_dir / f"{entry.student}_{entry.lesson}.log").write_text(
+        "\n".join(part for part in parts if part), encoding="utf-8")
+
+
 def check_integrity(entry, solutions, target):
-    """Scan the submission (autograder.integrity); write a copy nbgrader
-    can grade to `target`; return the findings."""
+    """Scan the submission (trusted_grader.integrity); write a copy
+    nbgrader can grade to `target`; return the findings and the static
+    findings of library use in from-scratch exercises."""
     import nbformat
 
-    from autograder import integrity
+    from autograder.expected import module_for
+    from trusted_grader import integrity
 
     source = nbformat.read(
         Path(solutions) / entry.lesson / f"{entry.lesson}.ipynb",
         as_version=4)
     notebook = nbformat.read(entry.path, as_version=4)
     findings = integrity.scan_notebook(notebook, source)
+    library_use = integrity.library_findings(
+        notebook, module_for(entry.lesson).FROM_SCRATCH)
     integrity.strip_unknown_grade_cells(notebook, source)
     nbformat.write(notebook, target)
-    return findings
-
-
-def zero_scores(root, student, lesson):
-    """Override every grade of the submission with 0, for the formgrader."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{root}/gradebook.db") as gradebook:
-        try:
-            submission = gradebook.find_submission(lesson, student)
-        except MissingEntry:
-            return  # nothing was recorded, so nothing scores
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                grade.manual_score = 0.0
-        gradebook.db.commit()
+    return findings, library_use
 
 
 def _join(*parts):
@@ -287,18 +304,24 @@ def summary_table(entries):
     return "\n".join(lines)
 
 
-def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
-          notebook_timeout=900, solutions=None, progress=True):
-    """Grade every submission in `source` (folder or .zip); return entries."""
-    from tqdm import tqdm
+def grade(source, settings=None, **overrides):
+    """Grade every submission in `source` (folder or .zip); return entries.
 
-    from autograder import merge
+    `settings` is a GradingSettings; keyword arguments override its
+    traits (e.g. jobs=2).
+    """
 
-    solutions = Path(solutions or COURSE_ROOT / "solutions").resolve()
-    output = Path(output).resolve()
+    from trusted_grader import merge
+
+    settings = settings or GradingSettings()
+    for name, value in overrides.items():
+        settings.set_trait(name, value)
+    settings.solutions = str(Path(settings.solutions).resolve())
+    if settings.seed is None:
+        settings.seed = secrets.randbits(31)
+    solutions = Path(settings.solutions)
+    output = Path(settings.output).resolve()
     lessons = lesson_ids(solutions)
-    settings = {"timeout": timeout, "memory_mb": memory_mb,
-                "notebook_timeout": notebook_timeout}
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         scratch = Path(scratch)
         source = Path(source)
@@ -313,30 +336,20 @@ def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
         output.mkdir(parents=True, exist_ok=True)
         work = output / "work"
         found = sorted({entry.lesson for entry in gradable})
-        template = prepare_template(work, solutions, found, timeout)
-        if progress:
+        judge = judging.JudgeServer(found, settings.seed, work, solutions,
+                                    settings.judge_timeout)
+        if settings.progress:
             print(sandbox.protection_summary(), file=sys.stderr)
-        bar = tqdm(total=len(gradable), unit="notebook", disable=not progress,
-                   desc="grading")
-        # Later lessons train more: start them first so that the pool's
-        # workers finish together (longest job first).
-        queue = sorted(gradable, key=lambda entry: entry.lesson,
-                       reverse=True)
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(grade_notebook, entry, template, work,
-                                   solutions, settings): entry
-                       for entry in queue}
-            for future in as_completed(futures):
-                entry = futures[future]
-                try:
-                    root = future.result()
-                except Exception as error:  # keep the batch going
-                    entry.status = "grading_error"
-                    entry.detail = f"{type(error).__name__}: {error}"
-                else:
-                    copy_feedback(root, entry.student, entry, output)
-                bar.update(1)
-        bar.close()
+            print(f"hidden inputs from seed {settings.seed} (repeat with "
+                  f"--seed {settings.seed})", file=sys.stderr)
+        try:
+            template = _prepare(work, solutions, found, settings, judge)
+            _grade_all(gradable, template, work, judge, settings, output)
+        finally:
+            judge.close()
+            (output / "logs").mkdir(exist_ok=True)
+            if judge.log_path.is_file():
+                shutil.copy(judge.log_path, output / "logs" / "judge.log")
         entries = sorted(gradable + others,
                          key=lambda e: (e.student, e.lesson, e.status))
         fill_zero_scores(entries, template)
@@ -345,3 +358,38 @@ def grade(source, output="grading", jobs=1, timeout=120, memory_mb=6144,
         write_csv(entries, output / "grades.csv")
         shutil.rmtree(work, ignore_errors=True)
     return entries
+
+
+def _prepare(work, solutions, lessons, settings, judge):
+    """The template gradebook and the judge's inputs, made side by side."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        template = pool.submit(prepare_template, work, solutions, lessons,
+                               settings.timeout)
+        if lessons:
+            judge.start()
+        return template.result()
+
+
+def _grade_all(gradable, template, work, judge, settings, output):
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(gradable), unit="notebook",
+               disable=not settings.progress, desc="grading")
+    # Later lessons train more: start them first so that the pool's
+    # workers finish together (longest job first).
+    queue = sorted(gradable, key=lambda entry: entry.lesson, reverse=True)
+    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
+        futures = {pool.submit(grade_notebook, entry, template, work, judge,
+                               settings): entry
+                   for entry in queue}
+        for future in as_completed(futures):
+            entry = futures[future]
+            try:
+                root = future.result()
+            except Exception as error:  # keep the batch going
+                entry.status = "grading_error"
+                entry.detail = f"{type(error).__name__}: {error}"
+            else:
+                copy_feedback(root, entry.student, entry, output)
+            bar.update(1)
+    bar.close()

@@ -4,16 +4,17 @@ The judge rebuilds the learner's architecture fresh (same layers, same
 compile settings, new weights), trains it briefly itself and measures it
 on test digits shifted sideways. Training is short so that grading takes
 seconds: MNIST shrunk to 14x14 (2x2 block averages), where a 2-pixel shift
-is the lesson's 4-pixel shift at 28x28; a fixed subset of 3000 training
-and 500 test digits; 3 epochs in batches of 64 (141 steps); seed set with
+is the lesson's 4-pixel shift at 28x28; a fixed subset of 6000 training
+and 500 test digits; 3 epochs in batches of 64 (282 steps); seed set with
 `cnn_course.set_seed` before the model is rebuilt; momentum 0.9 on every
-BatchNormalization layer (Keras' 0.99 does not settle in 141 steps).
+BatchNormalization layer (Keras' 0.99 does not settle in so few steps).
 
 Criterion (`robustness_problem`): with `SHIFTS` = -2, -1, 0, +1, +2 px,
 
-* the worst accuracy over all shifts is at least `MIN_ACCURACY`, and
-* the worst accuracy over the shifted digits (shift != 0) is at least
-  `MIN_RETAINED` times the accuracy on the unshifted digits.
+* the accuracy at every shift, 0 included, is at least `MIN_ACCURACY`
+  (0.60), and
+* the accuracy at every non-zero shift is at least `MIN_RETAINED` (0.70)
+  times the accuracy on the unshifted digits.
 
 The first part fails models that did not learn (learning rate far too
 high or too low, a schedule that reaches 0 within the first epoch); the
@@ -30,13 +31,13 @@ from typing import NamedTuple
 import numpy as np
 
 SHIFTS = (-2, -1, 0, 1, 2)
-MIN_ACCURACY = 0.80
-MIN_RETAINED = 0.90
+MIN_ACCURACY = 0.60
+MIN_RETAINED = 0.70
 
 SIZE = 14
 INPUT_SHAPE = (SIZE, SIZE, 1)
 NUM_CLASSES = 10
-TRAIN_COUNT = 3000
+TRAIN_COUNT = 6000
 TEST_COUNT = 500
 SUBSET_SEED = 4
 EPOCHS = 3
@@ -49,8 +50,8 @@ _trial_data = None
 class TrialData(NamedTuple):
     """The judge's fixed data; arrays are read-only.
 
-    train_inputs: float32 (3000, 14, 14, 1) in 0..1;
-    train_labels: float32 one-hot (3000, 10);
+    train_inputs: float32 (6000, 14, 14, 1) in 0..1;
+    train_labels: float32 one-hot (6000, 10);
     test_images: uint8 (500, 14, 14); test_labels: int (500,).
     """
 
@@ -99,7 +100,7 @@ def shift_columns(images, dx):
 def trial_data():
     """The fixed 14x14 training and test digits, loaded once (TrialData).
 
-    The subset is drawn with np.random.default_rng(4): 3000 indices of
+    The subset is drawn with np.random.default_rng(4): 6000 indices of
     MNIST's training set, then 500 of its test set, without replacement.
     """
     global _trial_data
@@ -192,25 +193,26 @@ def train_and_measure(model, seed=0):
 def robustness_problem(result):
     """None if `result` (from train_and_measure) meets the criterion.
 
-    Otherwise a short message for the learner naming the worst shift and
-    its accuracy, and the bar it missed.
+    Otherwise a short message for the learner naming the shift that
+    missed its bar, its accuracy, and the bar.
     """
     accuracies = result["accuracies"]
-    worst = min(SHIFTS, key=lambda dx: (accuracies[dx], abs(dx) == 0))
-    lowest = accuracies[worst]
     start = "after the grader's short training it scored"
-    if lowest < MIN_ACCURACY:
-        where = ("on unshifted digits" if worst == 0
-                 else f"on digits shifted {worst:+d} px")
-        return (f"{start} {lowest:.2f} {where} (needs >= "
+    unshifted = accuracies[0]
+    if unshifted < MIN_ACCURACY:
+        return (f"{start} {unshifted:.2f} on unshifted digits (needs >= "
                 f"{MIN_ACCURACY:.2f}); it hardly learned: check the "
                 "learning rate and its schedule.")
-    shifted = min((dx for dx in SHIFTS if dx != 0),
-                  key=lambda dx: accuracies[dx])
-    bar = MIN_RETAINED * accuracies[0]
-    if accuracies[shifted] < bar:
-        return (f"{start} {accuracies[shifted]:.2f} on digits shifted "
-                f"{shifted:+d} px but {accuracies[0]:.2f} unshifted "
-                f"(needs >= {bar:.2f}, {MIN_RETAINED:.0%} of it); "
-                "it did not learn to read shifted digits.")
+    worst = min((dx for dx in SHIFTS if dx != 0),
+                key=lambda dx: (accuracies[dx], -abs(dx)))
+    lowest = accuracies[worst]
+    bar = MIN_RETAINED * unshifted
+    if lowest < bar:
+        return (f"{start} {lowest:.2f} on digits shifted {worst:+d} px "
+                f"but {unshifted:.2f} unshifted (needs >= {bar:.2f}, "
+                f"{MIN_RETAINED:.0%} of it); it did not learn to read "
+                "shifted digits.")
+    if lowest < MIN_ACCURACY:
+        return (f"{start} {lowest:.2f} on digits shifted {worst:+d} px "
+                f"(needs >= {MIN_ACCURACY:.2f}).")
     return None

@@ -1,44 +1,53 @@
-"""Confine a student's kernel: bubblewrap, resource limits, no network.
+"""Confine a student's kernel, and the judge: bubblewrap, limits, nobody.
 
 nbgrader runs student code with the grader's rights (its FAQ suggests a
 container kernel). Here each notebook's kernel is started through
 
-    python -m autograder.sandbox --unit UNIT --memory-mb M --pids-max P \
+    python -m trusted_grader.sandbox --unit UNIT --runtime DIR \
+        --inputs DIR --answers DIR --memory-mb M --pids-max P \
         -- python -m ipykernel_launcher -f {connection_file}
 
 which sets the limits and, where bubblewrap (`bwrap`, Debian package
-`bubblewrap`) works, runs the kernel in fresh namespaces that see only:
+`bubblewrap`) works, runs the kernel in fresh namespaces (no network) that
+see only, read-only: the system's programs and libraries, the few files of
+/etc that Python, NumPy, TensorFlow and matplotlib read, Python and the
+virtual environment, the kernel-side packages `autograder` and
+`cnn_course`, `data/`, and this lesson's grader inputs; and, writable: a
+scratch folder where nbgrader runs the notebook, the answers folder, an
+empty /tmp and the folder of the kernel's connection file and sockets.
+Nothing of solutions/, the trusted grader, other submissions or the grades
+is there to read. Graded as root, the kernel runs as `nobody`.
 
-- the system's programs and libraries, Python and the virtual environment,
-  and the course's `autograder/`, `cnn_course/` and `data/`, all read-only;
-- UNIT/reference: this lesson's reference solution cells, read-only (the
-  hidden tests compare against them, in the kernel);
-- a scratch folder mounted where nbgrader runs the notebook, an empty
-  /tmp, and a short-named folder for the kernel's connection file and
-  sockets.
-
-So the kernel cannot read solutions/, other submissions, the gradebook or
-the grades, cannot write anywhere that outlives it, has no network (the
-kernel talks to nbgrader over Unix sockets, `KernelManager.transport =
-"ipc"`), and dies with its grader; its whole process tree is killed when it
-exits. Without bubblewrap only the limits apply; see autograder/README.md.
+The judge (`judge_command`) runs confined the same way: no network, the
+course code and solutions read-only, the submissions' answers read-only,
+its own folder writable, as `nobody` when graded as root.
 """
 
 import argparse
 import json
 import os
+import pwd
 import resource
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parent.parent
+from trusted_grader.paths import COURSE_ROOT, DATA, KERNEL_PACKAGES
+
 KERNEL_NAME = "course-sandbox"
 INSTALL_HINT = "sudo apt-get install bubblewrap"
 # Processes (threads count too) the kernel may have at once. TensorFlow
 # starts about a hundred threads.
 DEFAULT_PIDS_MAX = 512
+# The largest file the kernel may write (its answers included).
+FILE_SIZE_LIMIT = 1024 * 2**20
+# Of /etc, only what the kernel's libraries read; passwd and group are
+# written by the sandbox with root and nobody alone.
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
+             "nsswitch.conf", "mime.types")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+UNPRIVILEGED = "nobody"
 
 _bwrap_works = None
 
@@ -66,23 +75,50 @@ def bubblewrap_available():
 def protection_summary():
     """One line for the grader's output: what confines student code."""
     if bubblewrap_available():
-        return ("student kernels run in bubblewrap: no network, no access "
-                "to solutions/, other submissions or the grades")
+        return ("student kernels and the judge run in bubblewrap: no "
+                "network, no access to solutions/, other submissions or "
+                "the grades" + (", as nobody" if is_root() else ""))
     return ("WARNING: bubblewrap is not available, so student code runs "
             "with your rights (it can read solutions/ and other "
             "submissions and use the network); only the time, memory and "
             f"process limits apply. Install it: {INSTALL_HINT}")
 
 
-def install_kernelspec(unit, runtime, memory_mb, pids_max=DEFAULT_PIDS_MAX):
+def is_root():
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def unprivileged_ids():
+    """(uid, gid) of `nobody`."""
+    entry = pwd.getpwnam(UNPRIVILEGED)
+    return entry.pw_uid, entry.pw_gid
+
+
+def hand_over(*paths):
+    """Give folders (and their files) to nobody when grading as root."""
+    if not is_root():
+        return
+    uid, gid = unprivileged_ids()
+    for path in paths:
+        path = Path(path)
+        os.chown(path, uid, gid)
+        if path.is_dir():
+            for item in path.rglob("*"):
+                os.chown(item, uid, gid, follow_symlinks=False)
+
+
+def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
+                       pids_max=DEFAULT_PIDS_MAX):
     """Write UNIT/jupyter/kernels/course-sandbox; return the JUPYTER_PATH.
 
-    `runtime` holds the connection file and the kernel's sockets.
+    `runtime` holds the connection file and the kernel's sockets;
+    `inputs` the grader's calls for this lesson, `answers` the kernel's.
     """
     folder = Path(unit) / "jupyter" / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "autograder.sandbox", "--unit", str(unit),
-            "--runtime", str(runtime),
+    argv = [sys.executable, "-m", "trusted_grader.sandbox",
+            "--unit", str(unit), "--runtime", str(runtime),
+            "--inputs", str(inputs), "--answers", str(answers),
             "--memory-mb", str(memory_mb or 0), "--pids-max", str(pids_max),
             "--", sys.executable, "-m", "ipykernel_launcher",
             "-f", "{connection_file}"]
@@ -92,16 +128,19 @@ def install_kernelspec(unit, runtime, memory_mb, pids_max=DEFAULT_PIDS_MAX):
             "language": "python", "interrupt_mode": "message"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1),
                                         encoding="utf-8")
-    (Path(unit) / "scratch").mkdir(exist_ok=True)
+    for name in ("scratch", "answers"):
+        (Path(unit) / name).mkdir(exist_ok=True)
     return str(Path(unit) / "jupyter")
 
 
-def set_limits(memory_mb, pids_max):
-    """Address-space cap; process cap where the kernel enforces it."""
+def set_limits(memory_mb, pids_max, file_size=FILE_SIZE_LIMIT):
+    """Address-space and file-size caps; a process cap where it binds."""
     if memory_mb:
         limit = int(memory_mb) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    if pids_max and os.geteuid() != 0:
+    if file_size:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+    if pids_max and not is_root():
         # RLIMIT_NPROC counts every process of this user, so allow for the
         # ones already running; the kernel ignores it for root.
         running = _processes_of_user()
@@ -126,7 +165,7 @@ def _processes_of_user():
 def join_pids_cgroup(pids_max):
     """As root, cap processes with a cgroup v1 pids controller if any."""
     base = Path("/sys/fs/cgroup/pids")
-    if os.geteuid() != 0 or not (base / "cgroup.procs").exists():
+    if not is_root() or not (base / "cgroup.procs").exists():
         return None
     group = base / f"autograder-{os.getpid()}"
     try:
@@ -148,51 +187,137 @@ def remove_stale_cgroups():
             pass  # still in use, or not ours to remove
 
 
-def _system_paths():
-    paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"]
-    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix,
-                   os.path.dirname(os.path.realpath(sys.executable))}:
-        paths.append(os.path.realpath(prefix))
-        paths.append(prefix)
-    for package in ("autograder", "cnn_course", "data"):
-        paths.append(str(COURSE_ROOT / package))
+def python_paths():
+    """Python, the virtual environment and their real locations."""
+    paths = []
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                   os.path.dirname(os.path.realpath(sys.executable))):
+        for path in (os.path.realpath(prefix), prefix):
+            if path not in paths:
+                paths.append(path)
     return paths
 
 
-def bwrap_arguments(unit, runtime, workdir):
+def _user_files(folder):
+    """passwd and group files naming only root and nobody."""
+    uid, gid = unprivileged_ids() if is_root() else (os.getuid(),
+                                                      os.getgid())
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "passwd").write_text(
+        "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+        f"nobody:x:{uid}:{gid}:nobody:/tmp:/usr/sbin/nologin\n")
+    (folder / "group").write_text(f"root:x:0:\nnogroup:x:{gid}:\n")
+    return folder
+
+
+def mount_arguments(binds):
+    """bwrap options for `binds`, a list of ("--ro-bind" or "--bind",
+    path), each mounted at its own path.
+
+    bwrap makes the folders above a mount point with the source's mode;
+    /root is 0700, so nobody could not reach a Python installed under it.
+    They are made 0755 first (/tmp stays the 1777 tmpfs).
+    """
+    parents = sorted({str(parent) for _, path in binds
+                      for parent in Path(path).parents
+                      if str(parent) not in ("/", "/tmp")}, key=len)
+    args = []
+    for parent in parents:
+        args += ["--perms", "0755", "--dir", parent]
+    seen = set()
+    for option, path in binds:
+        if path not in seen and os.path.exists(path):
+            seen.add(path)
+            args += [option, str(path), str(path)]
+    return args
+
+
+def base_arguments(user_files, binds):
+    """bwrap options shared by the kernel and the judge, then `binds`."""
+    args = [bwrap_path(), "--die-with-parent", "--new-session",
+            "--unshare-ipc", "--unshare-pid", "--unshare-net",
+            "--unshare-uts", "--unshare-cgroup-try",
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--tmpfs", "/tmp"]
+    if not is_root():
+        args.insert(2, "--unshare-user")
+    system = [("--ro-bind", path) for path in [*SYSTEM_DIRS,
+                                               *python_paths()]]
+    etc = [("--ro-bind", f"/etc/{name}") for name in ETC_FILES]
+    args += mount_arguments(system + etc + [(option, str(path))
+                                            for option, path in binds])
+    for name in ("passwd", "group"):
+        args += ["--ro-bind", str(Path(user_files) / name), f"/etc/{name}"]
+    return args
+
+
+def environment(extra):
+    """The confined process's whole environment."""
+    values = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "CNN_COURSE_DATA": str(DATA / "mnist.npz"),
+    }
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND", "MPLBACKEND",
+                 "TF_ENABLE_ONEDNN_OPTS"):
+        if name in os.environ:
+            values[name] = os.environ[name]
+    values.update(extra)
+    args = ["--clearenv"]
+    for name, value in values.items():
+        args += ["--setenv", name, str(value)]
+    return args
+
+
+def drop_privileges():
+    """Run the confined command as nobody when the grader is root."""
+    if not is_root():
+        return []
+    uid, gid = unprivileged_ids()
+    return [shutil.which("setpriv") or "/usr/bin/setpriv",
+            f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+def kernel_arguments(unit, runtime, workdir, inputs, answers):
     """The bwrap command line that confines a kernel started in workdir."""
     unit = Path(unit)
     scratch = unit / "scratch"
     _copy_lesson_files(workdir, scratch)
-    args = [bwrap_path(), "--die-with-parent", "--unshare-all",
-            "--new-session", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp"]
-    seen = set()
-    for path in _system_paths():
-        if path not in seen and os.path.exists(path):
-            seen.add(path)
-            args += ["--ro-bind", path, path]
-    reference = unit / "reference"
-    args += ["--ro-bind", str(reference), str(reference),
-             "--bind", str(runtime), str(runtime),
-             "--bind", str(scratch), str(workdir), "--chdir", str(workdir),
-             "--clearenv"]
-    environment = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": "/tmp",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "COURSE_SOLUTIONS": str(reference),
-        "CNN_COURSE_DATA": str(COURSE_ROOT / "data" / "mnist.npz"),
+    hand_over(scratch, answers, runtime)
+    binds = [("--ro-bind", COURSE_ROOT / package)
+             for package in KERNEL_PACKAGES]
+    binds += [("--ro-bind", DATA), ("--ro-bind", inputs),
+              ("--bind", answers), ("--bind", runtime)]
+    args = base_arguments(_user_files(unit / "etc"), binds)
+    args += ["--bind", str(scratch), str(workdir), "--chdir", str(workdir)]
+    args += environment({
         "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION",
                                              "autograde"),
         "JUPYTER_RUNTIME_DIR": str(runtime),
-    }
-    for name in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND", "MPLBACKEND"):
-        if name in os.environ:
-            environment[name] = os.environ[name]
-    for name, value in environment.items():
-        args += ["--setenv", name, value]
-    return args + ["--"]
+        "COURSE_GRADING_INPUTS": str(inputs),
+        "COURSE_GRADING_ANSWERS": str(answers),
+    })
+    return args + ["--", *drop_privileges()]
+
+
+def judge_command(command, readable, writable):
+    """`command` confined for judging: the course and the folders in
+    `readable` read-only, `writable` writable, no network, as nobody if
+    root."""
+    if not bubblewrap_available():
+        return command
+    hand_over(writable)
+    binds = [("--ro-bind", COURSE_ROOT / name) for name in
+             (*KERNEL_PACKAGES, "trusted_grader", "solutions", "data")]
+    binds += [("--ro-bind", path) for path in readable]
+    binds.append(("--bind", writable))
+    args = base_arguments(_user_files(Path(writable) / "etc"), binds)
+    args += ["--chdir", str(writable)]
+    args += environment({})
+    return args + ["--", *drop_privileges(), *command]
 
 
 def _copy_lesson_files(workdir, scratch):
@@ -204,10 +329,20 @@ def _copy_lesson_files(workdir, scratch):
             shutil.copy(item, scratch / item.name)
 
 
+def _hand_over_connection_file(command):
+    """The kernel (nobody) must read the connection file root wrote."""
+    if "-f" in command:
+        path = command[command.index("-f") + 1]
+        if os.path.isfile(path):
+            hand_over(path)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m trusted_grader.sandbox")
     parser.add_argument("--unit", required=True)
     parser.add_argument("--runtime", required=True)
+    parser.add_argument("--inputs", required=True)
+    parser.add_argument("--answers", required=True)
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--pids-max", type=int, default=DEFAULT_PIDS_MAX)
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -215,10 +350,14 @@ def main(argv=None):
     command = args.command[1:] if args.command[:1] == ["--"] \
         else args.command
     join_pids_cgroup(args.pids_max)
-    set_limits(args.memory_mb, args.pids_max)
     if bubblewrap_available():
-        command = bwrap_arguments(args.unit, args.runtime,
-                                  os.getcwd()) + command
+        _hand_over_connection_file(command)
+        command = kernel_arguments(args.unit, args.runtime, os.getcwd(),
+                                   args.inputs, args.answers) + command
+    else:
+        os.environ["COURSE_GRADING_INPUTS"] = args.inputs
+        os.environ["COURSE_GRADING_ANSWERS"] = args.answers
+    set_limits(args.memory_mb, args.pids_max)
     os.execv(command[0], command)
 
 

@@ -1,14 +1,15 @@
 """One grading step in its own process: nbgrader through its Python API.
 
 `run("template", spec)` builds the gradebook of the lessons found;
-`run("grade", spec)` autogrades one notebook and writes its feedback.
-The grading command runs one of these per submitted notebook, in a process
+`run("autograde", spec)` runs one submitted notebook in the sandboxed
+kernel, which only records answers; `run("finish", spec)` writes the
+judge's points and messages into the gradebook and the autograded notebook
+and generates the feedback. The grading command runs each step in a process
 forked from a server that has nbgrader imported already (saving about two
-seconds a notebook), so a crash takes down only its own notebook, and
-autograde and generate_feedback share one nbgrader start-up. nbgrader's API
-does not read nbgrader_config.py by itself: it is loaded explicitly here,
-then pointed at the private course folder ROOT. The result goes to
-ROOT/result.json.
+seconds a notebook), so a crash takes down only its own notebook.
+nbgrader's API does not read nbgrader_config.py by itself: it is loaded
+explicitly here, then pointed at the private course folder ROOT. The
+result goes to ROOT/result-<command>.json.
 """
 
 import json
@@ -21,9 +22,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import reference, sandbox
+from trusted_grader import sandbox
+from trusted_grader.paths import COURSE_ROOT
 
-COURSE_ROOT = Path(__file__).resolve().parent.parent
 # Outputs longer than this are cut in the autograded notebook and feedback.
 MAX_OUTPUT_CHARACTERS = 20_000
 SHORT_TEMP = "/tmp" if os.path.isdir("/tmp") else None
@@ -46,9 +47,9 @@ def load_config(spec):
     course.feedback_directory = "feedback"
     course.db_url = f"sqlite:///{root}/gradebook.db"
     overrides.Execute.timeout = spec.get("timeout", 120)
-    if "lesson" in spec:
-        # The kernel starts through autograder.sandbox and talks over Unix
-        # sockets, so it needs no network namespace of ours.
+    if "runtime" in spec:
+        # The kernel starts through trusted_grader.sandbox and talks over
+        # Unix sockets, so it needs no network namespace of ours.
         overrides.Execute.kernel_name = sandbox.KERNEL_NAME
         overrides.KernelManager.transport = "ipc"
         # Absolute paths inside the folder the sandbox shares with the
@@ -75,22 +76,71 @@ def build_template(spec):
     return results
 
 
-def write_reference_bundle(spec):
-    """UNIT/reference/<lesson>/<lesson>.ipynb: only the reference cells."""
-    lesson = spec["lesson"]
-    source = Path(spec["solutions"]) / lesson / f"{lesson}.ipynb"
-    notebook = nbformat.read(source, as_version=4)
-    bundle = nbformat.v4.new_notebook()
-    bundle.cells = [cell for cell in notebook.cells
-                    if reference.is_reference_cell(cell)]
-    target = Path(spec["root"]) / "reference" / lesson
-    target.mkdir(parents=True, exist_ok=True)
-    nbformat.write(bundle, target / f"{lesson}.ipynb")
+def autograded_path(spec):
+    lesson, student = spec["lesson"], spec["student"]
+    return Path(spec["root"]) / "autograded" / student / lesson / \
+        f"{lesson}.ipynb"
 
 
-def truncate_outputs(path, limit=MAX_OUTPUT_CHARACTERS):
-    """Cut floods of output; return how many outputs were cut."""
+def autograde(spec):
+    """Run the notebook; its kernel writes answers to ROOT/answers."""
+    root = Path(spec["root"])
+    # Unix socket paths may not exceed 107 bytes: keep them short.
+    runtime = tempfile.mkdtemp(prefix="ag-", dir=SHORT_TEMP)
+    spec["runtime"] = runtime
+    os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
+        root, runtime, spec["inputs"], root / "answers",
+        spec.get("memory_mb"))
+    os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    started = time.perf_counter()
+    api = make_api(spec)
+    try:
+        result = {"autograde": api.autograde(
+            spec["lesson"], spec["student"], force=True, create=True)}
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+    result["seconds"] = {"autograde": round(time.perf_counter() - started,
+                                            2)}
+    clear_test_scores(spec)
+    if autograded_path(spec).is_file():
+        result["cell_errors"] = cell_errors(autograded_path(spec))
+    return result
+
+
+def clear_test_scores(spec):
+    """nbgrader scored the test cells from the kernel's own output; no
+    such score may stand. The judge's points replace these zeros."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{spec['root']}/gradebook.db") as gradebook:
+        try:
+            submission = gradebook.find_submission(spec["lesson"],
+                                                   spec["student"])
+        except MissingEntry:
+            return
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.cell.cell_type == "code":
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
+def cell_errors(path):
+    """{grade_id: "NameError: ..."} of test cells that raised."""
     notebook = nbformat.read(path, as_version=4)
+    errors = {}
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        for output in cell.get("outputs", []):
+            if grade_id and output.get("output_type") == "error":
+                errors[grade_id] = (f"{output.get('ename')}: "
+                                    f"{output.get('evalue')}")[:300]
+    return errors
+
+
+def truncate_outputs(notebook, limit=MAX_OUTPUT_CHARACTERS):
+    """Cut floods of output; return how many outputs were cut."""
     cut = 0
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -108,64 +158,94 @@ def truncate_outputs(path, limit=MAX_OUTPUT_CHARACTERS):
                     data[mime] = "[output too large: cut by the grader]" \
                         if mime.startswith("text") else ""
                     cut += 1
-    if cut:
-        nbformat.write(notebook, path)
     return cut
 
 
-def add_grader_note(path, findings):
+def add_grader_note(notebook, findings):
     """Put the reason for a 0 at the top of the notebook and feedback."""
-    notebook = nbformat.read(path, as_version=4)
     lines = "\n".join(f"* {finding}" for finding in findings)
     notebook.cells.insert(0, nbformat.v4.new_markdown_cell(
         "**Grader's note: this notebook scores 0.** Code in it interferes "
         "with grading (it changes the checks, the libraries they use or the "
         "kernel instead of answering the exercises):\n\n" + lines +
         "\n\nYour instructor can review it and grade it by hand."))
-    nbformat.write(notebook, path)
 
 
-def grade(spec):
-    root = Path(spec["root"])
-    lesson, student = spec["lesson"], spec["student"]
-    write_reference_bundle(spec)
-    # Unix socket paths may not exceed 107 bytes: keep them short.
-    runtime = tempfile.mkdtemp(prefix="ag-", dir=SHORT_TEMP)
-    spec["runtime"] = runtime
-    os.environ["COURSE_SOLUTIONS"] = str(root / "reference")
-    os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
-        root, runtime, spec.get("memory_mb"))
-    os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+def show_judgement(notebook, results, errors):
+    """Replace each test cell's outputs with the judge's lines."""
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id not in results:
+            continue
+        text = results[grade_id]["output"]
+        if grade_id in errors and "no answers were recorded" in text:
+            text += f"  The cell raised {errors[grade_id]}\n"
+        cell.outputs = [nbformat.v4.new_output(
+            "stream", name="stdout", text=text)]
+
+
+def record_scores(spec, results):
+    """The judge's points become the test cells' autograded scores."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{spec['root']}/gradebook.db") as gradebook:
+        for grade_id, result in results.items():
+            try:
+                grade = gradebook.find_grade(
+                    grade_id, spec["lesson"], spec["lesson"],
+                    spec["student"])
+            except MissingEntry:
+                continue
+            grade.auto_score = float(result["score"])
+            grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
+def zero_scores(spec):
+    """Override every grade of the submission with 0, for the formgrader."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{spec['root']}/gradebook.db") as gradebook:
+        try:
+            submission = gradebook.find_submission(spec["lesson"],
+                                                   spec["student"])
+        except MissingEntry:
+            return  # nothing was recorded, so nothing scores
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.manual_score = 0.0
+        gradebook.db.commit()
+
+
+def finish(spec):
+    """Scores and messages from the judge, then the feedback."""
     started = time.perf_counter()
+    path = autograded_path(spec)
+    results = spec.get("judgement") or {}
+    record_scores(spec, results)
+    notebook = nbformat.read(path, as_version=4)
+    show_judgement(notebook, results, spec.get("cell_errors") or {})
+    outcome = {"outputs_cut": truncate_outputs(notebook)}
+    if spec.get("findings"):
+        zero_scores(spec)
+        add_grader_note(notebook, spec["findings"])
+    nbformat.write(notebook, path)
     api = make_api(spec)
-    seconds = {"start": time.perf_counter() - started}
-    try:
-        result = {"autograde": api.autograde(lesson, student, force=True,
-                                             create=True)}
-    finally:
-        shutil.rmtree(runtime, ignore_errors=True)
-    seconds["autograde"] = time.perf_counter() - started - seconds["start"]
-    notebook = root / "autograded" / student / lesson / f"{lesson}.ipynb"
-    if notebook.is_file():
-        result["outputs_cut"] = truncate_outputs(notebook)
-        if spec.get("findings"):
-            add_grader_note(notebook, spec["findings"])
-        result["feedback"] = api.generate_feedback(lesson, student,
-                                                   force=True)
-    seconds["total"] = time.perf_counter() - started
-    result["seconds"] = {name: round(value, 2)
-                         for name, value in seconds.items()}
-    return result
+    outcome["feedback"] = api.generate_feedback(spec["lesson"],
+                                                spec["student"], force=True)
+    outcome["seconds"] = {"finish": round(time.perf_counter() - started, 2)}
+    return outcome
+
+
+STEPS = {"template": build_template, "autograde": autograde,
+         "finish": finish}
 
 
 def run(command, spec):
-    """Do COMMAND on SPEC and write ROOT/result.json."""
-    if command == "template":
-        result = build_template(spec)
-    else:
-        result = grade(spec)
-    Path(spec["root"], "result.json").write_text(json.dumps(result),
-                                                 encoding="utf-8")
+    """Do COMMAND on SPEC and write ROOT/result-COMMAND.json."""
+    result = STEPS[command](spec)
+    Path(spec["root"], f"result-{command}.json").write_text(
+        json.dumps(result), encoding="utf-8")
 
 
 def run_in_child(command, spec, log_path, path_prefix):
