@@ -17,7 +17,7 @@ def root():
 @pytest.fixture(scope="module")
 def ref(request):
     """The reference solutions of the test module's LESSON."""
-    from autograder import reference
+    from trusted_grader import reference
 
     return reference.load(request.module.LESSON)
 

@@ -52,3 +52,20 @@ def run_grading(root, source, output, *options):
     assert result.returncode == 0, result.stdout + result.stderr
     with open(output / "grades.csv", newline="", encoding="utf-8") as file:
         return result, list(csv.DictReader(file))
+
+
+def judged(check, name, func, seed=0):
+    """The judge's results for `func` as exercise `name`: {cell: result}.
+
+    Takes the graded path: the judge lists the calls, the kernel-side
+    recorder answers them with `func` and writes the answers as data, the
+    judge scores them.
+    """
+    from trusted_grader import local
+
+    return local.judge_functions(check.LESSON, {name: func}, seed=seed)
+
+
+def hidden_score(check, name, func, seed=0):
+    """The judge's hidden points for `func` as exercise `name`."""
+    return judged(check, name, func, seed)[f"hidden_{name}"]["score"]

@@ -2,10 +2,15 @@
 
 import numpy as np
 import pytest
-from helpers import failure_of
+from helpers import failure_of, hidden_score
 
 from autograder import lesson01 as check
 from autograder.feedback import CheckFailure
+
+
+def hidden(name, func):
+    """Hidden points of `func` for exercise `name`, scored by the judge."""
+    return hidden_score(check, name, func)
 
 LESSON = "01_dense_translation"
 
@@ -71,10 +76,10 @@ def test_mean_image_names_the_mistake(student, clue):
 
 
 def test_hidden_mean_image_scores(ref):
-    assert check.hidden_mean_image(ref.mean_image, points=2) == 2.0
-    assert check.hidden_mean_image(mean_loop, points=2) == 2.0
-    assert check.hidden_mean_image(mean_uint8_running_sum, points=2) < 2.0
-    assert check.hidden_mean_image(mean_of_all_digits, points=2) < 1.0
+    assert hidden("mean_image", ref.mean_image) == 2.0
+    assert hidden("mean_image", mean_loop) == 2.0
+    assert hidden("mean_image", mean_uint8_running_sum) < 2.0
+    assert hidden("mean_image", mean_of_all_digits) < 1.0
 
 
 # ---------------------------------------------------------- shift_image ---
@@ -150,10 +155,10 @@ def test_shift_image_message_shows_first_differing_value():
 
 
 def test_hidden_shift_image_scores(ref):
-    assert check.hidden_shift_image(ref.shift_image, points=3) == 3.0
-    assert check.hidden_shift_image(shift_with_pad, points=3) == 3.0
-    assert check.hidden_shift_image(shift_roll, points=3) < 1.0
-    assert check.hidden_shift_image(shift_reversed, points=3) < 1.0
+    assert hidden("shift_image", ref.shift_image) == 3.0
+    assert hidden("shift_image", shift_with_pad) == 3.0
+    assert hidden("shift_image", shift_roll) < 1.0
+    assert hidden("shift_image", shift_reversed) < 1.0
 
 
 def test_hard_coding_the_visible_cases_fails_hidden_tests(ref):
@@ -170,7 +175,7 @@ def test_hard_coding_the_visible_cases_fails_hidden_tests(ref):
         return image.copy()
 
     check.shift_image(memorised)  # fools the visible check, not hidden
-    assert check.hidden_shift_image(memorised, points=3) < 1.0
+    assert hidden("shift_image", memorised) < 1.0
 
 
 def test_objects_that_equal_anything_get_nothing():
@@ -269,15 +274,12 @@ def test_build_dense_model_names_the_mistake(keras, changes, clue):
 
 
 def test_hidden_build_dense_model_scores(ref, keras):
-    assert check.hidden_build_dense_model(ref.build_dense_model,
-                                          points=2) == 2.0
-    assert check.hidden_build_dense_model(keras2_style(keras),
-                                          points=2) == 2.0
-    assert check.hidden_build_dense_model(variant(keras, units=64),
-                                          points=2) < 1.0
+    assert hidden("build_dense_model", ref.build_dense_model) == 2.0
+    assert hidden("build_dense_model", keras2_style(keras)) == 2.0
+    assert hidden("build_dense_model", variant(keras, units=64)) < 1.0
 
 
 def test_visible_expectations_are_fresh():
-    from autograder import expected
+    from trusted_grader import expected_files as expected
 
     assert expected.stale_lessons() == []

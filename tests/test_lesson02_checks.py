@@ -5,10 +5,15 @@ import types
 
 import numpy as np
 import pytest
-from helpers import failure_of
+from helpers import failure_of, hidden_score, judged
 
 from autograder import lesson02 as check
 from cnn_course import import_tensorflow
+
+
+def hidden(name, func):
+    """Hidden points of `func` for exercise `name`, scored by the judge."""
+    return hidden_score(check, name, func)
 
 LESSON = "02_convolution_by_hand"
 sliding_window_view = np.lib.stride_tricks.sliding_window_view
@@ -85,13 +90,10 @@ def test_conv_output_size_names_the_mistake(student, clue):
 
 
 def test_hidden_conv_output_size_scores(ref):
-    assert check.hidden_conv_output_size(ref.conv_output_size,
-                                         points=1) == 1.0
-    assert check.hidden_conv_output_size(size_with_checks, points=1) == 1.0
-    assert check.hidden_conv_output_size(size_without_value_error,
-                                         points=1) < 1.0
-    assert check.hidden_conv_output_size(size_without_plus_one,
-                                         points=1) < 0.5
+    assert hidden("conv_output_size", ref.conv_output_size) == 1.0
+    assert hidden("conv_output_size", size_with_checks) == 1.0
+    assert hidden("conv_output_size", size_without_value_error) < 1.0
+    assert hidden("conv_output_size", size_without_plus_one) < 0.5
 
 
 # --------------------------------------------------------------- conv2d ---
@@ -228,12 +230,12 @@ def test_truncated_output_is_named_on_a_float_case():
 
 
 def test_hidden_conv2d_scores(ref):
-    assert check.hidden_conv2d(ref.conv2d, points=3) == 3.0
-    assert check.hidden_conv2d(conv_loops, points=3) == 3.0
-    assert check.hidden_conv2d(conv_sliding_windows, points=3) == 3.0
-    assert check.hidden_conv2d(conv_true_convolution, points=3) < 3.0
-    assert check.hidden_conv2d(conv_pads_one_side, points=3) < 2.0
-    assert check.hidden_conv2d(conv_ignores_stride, points=3) < 3.0
+    assert hidden("conv2d", ref.conv2d) == 3.0
+    assert hidden("conv2d", conv_loops) == 3.0
+    assert hidden("conv2d", conv_sliding_windows) == 3.0
+    assert hidden("conv2d", conv_true_convolution) < 3.0
+    assert hidden("conv2d", conv_pads_one_side) < 2.0
+    assert hidden("conv2d", conv_ignores_stride) < 3.0
 
 
 def test_hard_coding_the_visible_cases_fails_hidden_tests(ref):
@@ -255,7 +257,7 @@ def test_hard_coding_the_visible_cases_fails_hidden_tests(ref):
         return np.zeros((1, 1))
 
     check.conv2d(memorised)  # fools the visible check, not the hidden one
-    assert check.hidden_conv2d(memorised, points=3) < 1.0
+    assert hidden("conv2d", memorised) < 1.0
 
 
 def test_objects_that_equal_anything_get_nothing():
@@ -310,18 +312,21 @@ def conv_scipy_import(image, kernel, stride=1, padding=0):
     return correlate2d(padded, kernel, mode="valid")[::stride, ::stride]
 
 
-def test_tensorflow_conv2d_is_refused_by_name(ref, capsys):
+def test_tensorflow_conv2d_is_refused_by_name(ref):
     message = failure_of(check.conv2d, conv_tensorflow)
     assert "uses tf.nn.conv2d (TensorFlow)" in message
     assert "from scratch" in message
-    assert check.hidden_conv2d(conv_tensorflow, points=3) == 0.0
-    assert "0 of 3 points (not from scratch)" in capsys.readouterr().out
+    results = judged(check, "conv2d", conv_tensorflow)
+    assert results["hidden_conv2d"]["score"] == 0.0
+    assert "0 of 3 points (not from scratch)" in \
+        results["hidden_conv2d"]["output"]
+    assert results["test_conv2d"]["score"] == 0.0
 
 
 def test_keras_layer_is_refused(keras):
     message = failure_of(check.conv2d, make_keras_student(keras))
     assert "Conv2D (Keras)" in message
-    assert check.hidden_conv2d(make_keras_student(keras), points=3) == 0.0
+    assert hidden("conv2d", make_keras_student(keras)) == 0.0
 
 
 def test_scipy_import_inside_the_function_is_refused():
@@ -345,7 +350,7 @@ def test_hidden_library_call_is_caught_while_running(monkeypatch):
     message = failure_of(check.conv2d, sneaky)
     assert ("uses SciPy (scipy.ndimage._fake_filters, called from sneaky "
             "line") in message
-    assert check.hidden_conv2d(sneaky, points=3) == 0.0
+    assert hidden("conv2d", sneaky) == 0.0
     assert sys.getprofile() is None  # the watch switched itself off
 
 
@@ -440,13 +445,13 @@ def test_conv2d_fast_refuses_loops(ref):
 
 
 def test_hidden_conv2d_fast_scores(ref):
-    assert check.hidden_conv2d_fast(ref.conv2d_fast, points=2) == 2.0
-    assert check.hidden_conv2d_fast(fast_offsets, points=2) == 2.0
-    assert check.hidden_conv2d_fast(fast_channels_first, points=2) < 1.0
-    assert check.hidden_conv2d_fast(fast_tensorflow, points=2) == 0.0
+    assert hidden("conv2d_fast", ref.conv2d_fast) == 2.0
+    assert hidden("conv2d_fast", fast_offsets) == 2.0
+    assert hidden("conv2d_fast", fast_channels_first) < 1.0
+    assert hidden("conv2d_fast", fast_tensorflow) == 0.0
 
 
 def test_visible_expectations_are_fresh():
-    from autograder import expected
+    from trusted_grader import expected_files as expected
 
     assert LESSON not in expected.stale_lessons()

@@ -4,11 +4,16 @@ import math
 
 import numpy as np
 import pytest
-from helpers import failure_of
+from helpers import failure_of, hidden_score
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder import lesson03 as check
 from autograder.feedback import library_references
+
+
+def hidden(name, func):
+    """Hidden points of `func` for exercise `name`, scored by the judge."""
+    return hidden_score(check, name, func)
 
 LESSON = "03_cnn_from_scratch"
 
@@ -159,16 +164,16 @@ def test_softmax_names_the_mistake(student, clue):
 
 
 def test_hidden_activations_score(ref):
-    assert check.hidden_relu(ref.relu, points=1) == 1.0
-    assert check.hidden_relu(relu_loop, points=1) == 1.0
-    assert check.hidden_relu(relu_abs, points=1) < 0.5
-    assert check.hidden_sigmoid(ref.sigmoid, points=1) == 1.0
-    assert check.hidden_sigmoid(sigmoid_loop, points=1) == 1.0
-    assert check.hidden_sigmoid(sigmoid_overflows, points=1) < 1.0
-    assert check.hidden_softmax(ref.softmax, points=2) == 2.0
-    assert check.hidden_softmax(softmax_loop, points=2) == 2.0
-    assert check.hidden_softmax(softmax_naive, points=2) < 2.0
-    assert check.hidden_softmax(softmax_axis0, points=2) < 1.0
+    assert hidden("relu", ref.relu) == 1.0
+    assert hidden("relu", relu_loop) == 1.0
+    assert hidden("relu", relu_abs) < 0.5
+    assert hidden("sigmoid", ref.sigmoid) == 1.0
+    assert hidden("sigmoid", sigmoid_loop) == 1.0
+    assert hidden("sigmoid", sigmoid_overflows) < 1.0
+    assert hidden("softmax", ref.softmax) == 2.0
+    assert hidden("softmax", softmax_loop) == 2.0
+    assert hidden("softmax", softmax_naive) < 2.0
+    assert hidden("softmax", softmax_axis0) < 1.0
 
 
 # ----------------------------------------------------------- max_pool2d ---
@@ -234,10 +239,10 @@ def test_max_pool2d_names_the_mistake(student, clue):
 
 
 def test_hidden_max_pool2d_scores(ref):
-    assert check.hidden_max_pool2d(ref.max_pool2d, points=2) == 2.0
-    assert check.hidden_max_pool2d(pool_vectorized, points=2) == 2.0
-    assert check.hidden_max_pool2d(pool_default_stride_one, points=2) < 1.5
-    assert check.hidden_max_pool2d(pool_mixes_channels, points=2) < 2.0
+    assert hidden("max_pool2d", ref.max_pool2d) == 2.0
+    assert hidden("max_pool2d", pool_vectorized) == 2.0
+    assert hidden("max_pool2d", pool_default_stride_one) < 1.5
+    assert hidden("max_pool2d", pool_mixes_channels) < 2.0
 
 
 # --------------------------------------------------------- conv2d_layer ---
@@ -337,10 +342,10 @@ def test_conv2d_layer_message_order():
 
 
 def test_hidden_conv2d_layer_scores(ref):
-    assert check.hidden_conv2d_layer(ref.conv2d_layer, points=3) == 3.0
-    assert check.hidden_conv2d_layer(conv_einsum, points=3) == 3.0
-    assert check.hidden_conv2d_layer(conv_transposed_hw, points=3) < 2.0
-    assert check.hidden_conv2d_layer(conv_swapped_channels, points=3) < 2.0
+    assert hidden("conv2d_layer", ref.conv2d_layer) == 3.0
+    assert hidden("conv2d_layer", conv_einsum) == 3.0
+    assert hidden("conv2d_layer", conv_transposed_hw) < 2.0
+    assert hidden("conv2d_layer", conv_swapped_channels) < 2.0
 
 
 # ------------------------------------------------------ flatten, dense ---
@@ -417,11 +422,11 @@ def test_dense_names_the_mistake(student, clue):
 
 
 def test_hidden_flatten_and_dense_score(ref):
-    assert check.hidden_flatten(ref.flatten, points=1) == 1.0
-    assert check.hidden_flatten(flatten_loops, points=1) == 1.0
-    assert check.hidden_flatten(flatten_channels_first, points=1) < 1.0
-    assert check.hidden_dense(ref.dense, points=1) == 1.0
-    assert check.hidden_dense(dense_without_bias, points=1) < 0.5
+    assert hidden("flatten", ref.flatten) == 1.0
+    assert hidden("flatten", flatten_loops) == 1.0
+    assert hidden("flatten", flatten_channels_first) < 1.0
+    assert hidden("dense", ref.dense) == 1.0
+    assert hidden("dense", dense_without_bias) < 0.5
 
 
 # ---------------------------------------------------------- cnn_forward ---
@@ -483,12 +488,10 @@ def test_cnn_forward_names_the_mistake(forwards, name, clue):
 
 
 def test_hidden_cnn_forward_scores(ref, forwards):
-    assert check.hidden_cnn_forward(ref.cnn_forward, points=3) == 3.0
-    assert check.hidden_cnn_forward(forwards["vectorized"], points=3) == 3.0
-    assert check.hidden_cnn_forward(forwards["channels_first"],
-                                    points=3) < 2.0
-    assert check.hidden_cnn_forward(forwards["naive_softmax"],
-                                    points=3) < 3.0
+    assert hidden("cnn_forward", ref.cnn_forward) == 3.0
+    assert hidden("cnn_forward", forwards["vectorized"]) == 3.0
+    assert hidden("cnn_forward", forwards["channels_first"]) < 2.0
+    assert hidden("cnn_forward", forwards["naive_softmax"]) < 3.0
 
 
 # ------------------------------------------- TensorFlow doing the work ---
@@ -544,7 +547,7 @@ def test_forward_pass_computed_by_keras_gets_no_points(keras):
     message = failure_of(check.cnn_forward, student)
     assert message.startswith("cnn_forward uses keras.")
     assert "(Keras)" in message and "gives no points" in message
-    assert check.hidden_cnn_forward(student, points=3) == 0.0
+    assert hidden("cnn_forward", student) == 0.0
 
 
 def test_tensorflow_ops_are_named(ref):
@@ -614,10 +617,10 @@ def test_hard_coding_the_visible_cases_fails_hidden_tests(ref):
         return np.zeros((1, 1))
 
     check.max_pool2d(memorised)  # fools the visible check, not hidden
-    assert check.hidden_max_pool2d(memorised, points=2) < 0.5
+    assert hidden("max_pool2d", memorised) < 0.5
 
 
 def test_visible_expectations_are_fresh():
-    from autograder import expected
+    from trusted_grader import expected_files as expected
 
     assert LESSON not in expected.stale_lessons()

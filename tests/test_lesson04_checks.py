@@ -2,9 +2,14 @@
 
 import numpy as np
 import pytest
-from helpers import failure_of
+from helpers import failure_of, hidden_score
 
 from autograder import lesson04 as check
+
+
+def hidden(name, func):
+    """Hidden points of `func` for exercise `name`, scored by the judge."""
+    return hidden_score(check, name, func)
 
 LESSON = "04_keras_cnn"
 
@@ -62,9 +67,8 @@ def test_build_cnn_names_the_mistake(keras, changes, clue):
 
 
 def test_hidden_build_cnn_scores(ref, keras):
-    assert check.hidden_build_cnn(ref.build_cnn, points=2) == 2.0
-    assert check.hidden_build_cnn(cnn_variant(keras, units=100),
-                                  points=2) == 0.0
+    assert hidden("build_cnn", ref.build_cnn) == 2.0
+    assert hidden("build_cnn", cnn_variant(keras, units=100)) == 0.0
 
 
 # ----------------------------------------------------- shifted_accuracy ---
@@ -115,10 +119,8 @@ def test_shifted_accuracy_names_the_mistake(ref):
 
 
 def test_hidden_shifted_accuracy_scores(ref):
-    assert check.hidden_shifted_accuracy(ref.shifted_accuracy,
-                                         points=2) == 2.0
-    assert check.hidden_shifted_accuracy(make_student(ref, scale=1.0),
-                                         points=2) < 1.0
+    assert hidden("shifted_accuracy", ref.shifted_accuracy) == 2.0
+    assert hidden("shifted_accuracy", make_student(ref, scale=1.0)) < 1.0
 
 
 # ----------------------------------------------------- build_robust_cnn ---
@@ -170,7 +172,6 @@ def test_build_robust_cnn_names_the_mistake(keras, changes, clue):
 
 @pytest.mark.slow
 def test_hidden_build_robust_cnn_scores(ref, keras):
-    assert check.hidden_build_robust_cnn(ref.build_robust_cnn,
-                                         points=3) == 3.0
+    assert hidden("build_robust_cnn", ref.build_robust_cnn) == 3.0
     zero_translation = robust_variant(keras, translation=0.0)
-    assert check.hidden_build_robust_cnn(zero_translation, points=3) < 3.0
+    assert hidden("build_robust_cnn", zero_translation) < 3.0
