@@ -23,6 +23,7 @@ import numpy as np
 
 from autograder import answers
 from autograder.feedback import (
+    CheckFailure,
     LibraryWatch,
     library_references,
 )
@@ -144,6 +145,13 @@ def _hidden_cell(name, scratch):
     def hidden(func, points=None):
         if recording():
             return record(f"hidden_{name}", func, name, scratch)
+        if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+            # Plain `nbgrader autograde` would give this cell its points
+            # for running without an error.
+            raise CheckFailure(
+                f"Hidden tests of {name} are judged outside the notebook: "
+                "grade with `python -m autograder grade`, not plain "
+                "`nbgrader autograde`.")
         print(f"Hidden tests of {name} run when your instructor grades "
               "this notebook.")
         return None

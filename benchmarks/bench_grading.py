@@ -4,7 +4,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder import grading
+from trusted_grader import grading
 from benchmarks.common import ROOT, Row, Timer
 
 AUTOGRADE_BAR_SECONDS = 45

@@ -2,7 +2,7 @@
 
 The convolutions are the lesson's reference solutions (`conv2d`, the loop
 version, and `conv2d_fast`), read from the solution notebook's solution
-cells by `autograder.reference`, so the benchmark times exactly what the
+cells by `trusted_grader.reference`, so the benchmark times exactly what the
 lesson teaches. Both sides get float32 inputs, produce float32 outputs as
 NumPy arrays, run once to warm up, and are timed alternately; the fastest
 run of each counts, which is the fairest figure on a shared machine.
@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from autograder import reference
+from trusted_grader import reference
 from benchmarks.common import ROOT, Row, Timer, execute_notebook
 from cnn_course import import_tensorflow, load_mnist
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder import reference
+from trusted_grader import reference
 from benchmarks.bench_grading import timed_grade
 from benchmarks.common import ROOT, Row, Timer, execute_notebook
 from cnn_course import import_tensorflow, load_mnist, set_seed

@@ -7,6 +7,7 @@ expected status and no points; the honest ones keep their scores. See
 autograder/README.md for the threat model.
 """
 
+import os
 import socket
 import subprocess
 import threading
@@ -22,7 +23,8 @@ from helpers import (
     run_grading,
 )
 
-from autograder import expected, reference, sandbox
+from autograder import expected
+from trusted_grader import reference, sandbox
 
 LESSON = GRADED_LESSON
 
@@ -319,8 +321,9 @@ def test_output_flood_is_cut(graded):
     assert html.stat().st_size < 2_000_000
 
 
+# In CI the sandbox must work: there these tests fail instead of skipping.
 needs_bubblewrap = pytest.mark.skipif(
-    not sandbox.bubblewrap_available(),
+    not sandbox.bubblewrap_available() and not os.environ.get("CI"),
     reason="bubblewrap is not installed: no filesystem or network isolation")
 
 
@@ -339,7 +342,8 @@ def test_solutions_cannot_be_read(root, graded):
                              f"{LESSON}.ipynb", as_version=4)
     text = "".join(str(output_) for c in notebook.cells
                    for output_ in c.get("outputs", []))
-    assert "No such file or directory" in text
+    assert "No such file or directory" in text or \
+        "Permission denied" in text
     assert "### BEGIN SOLUTION" not in text
 
 

@@ -178,7 +178,7 @@ def test_missing_input_is_a_clear_failure(root, tmp_path):
 
 
 def test_status_values_are_documented(root):
-    from autograder.grading import STATUSES
+    from trusted_grader.grading import STATUSES
 
     readme = (root / "README.md").read_text(encoding="utf-8")
     for status in STATUSES:

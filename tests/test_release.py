@@ -6,7 +6,7 @@ import sys
 
 import nbformat
 
-from autograder import reference
+from trusted_grader import reference
 
 
 def differences(left, right):
