@@ -30,13 +30,14 @@ print("UID", os.getuid())
 for secret in ("/etc/shadow", "/etc/gshadow", "/root/.bashrc"):
     try:
         open(secret).read(10)
-        print("READABLE", secret)
+        print("LEAK-READABLE", secret)
     except OSError:
         pass
 seen = 0
 for folder, _, files in os.walk("/"):
     if folder.startswith(("/proc", "/sys", "/dev", "/usr", "/lib")) or \
-            "site-packages" in folder or "/.pyenv/" in folder:
+            "site-packages" in folder or "/.pyenv/" in folder or \
+            ".ipython" in folder:  # its history holds this very cell
         continue
     for name in files:
         seen += 1
@@ -50,18 +51,18 @@ for folder, _, files in os.walk("/"):
         except OSError:
             continue
         if "BEGIN SOLUTION" in text or "BEGIN HIDDEN" in text:
-            print("FOUND", path)
+            print("LEAK-FOUND", path)
 for module in list(sys.modules.values()):
     for name in NAMES:
         found = getattr(module, name, None)
         home = str(getattr(found, "__module__", ""))
-        if callable(found) and not home.startswith(("__main__",
-                                                    "autograder")):
-            print("MODULE", module.__name__, name)
+        if callable(found) and ("reference" in home or "solution" in home
+                                or "trusted" in home):
+            print("LEAK-MODULE", module.__name__, name)
 for item in gc.get_objects():
     if callable(item) and getattr(item, "__name__", "") in NAMES and \\
-            getattr(item, "__module__", "") == "reference":
-        print("GC", item)
+            "reference" in str(getattr(item, "__module__", "")):
+        print("LEAK-GC", item)
 '''
 REWRITER = '''import autograder.recorder
 for name in dir(check):
@@ -137,7 +138,7 @@ def graded(root, tmp_path_factory):
 def outputs_of(output, student, lesson):
     path = output / "autograded" / student / lesson / f"{lesson}.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    return "".join(str(item) for c in notebook.cells
+    return "".join(item.get("text", "") for c in notebook.cells
                    for item in c.get("outputs", []))
 
 
@@ -153,13 +154,13 @@ def test_attack_earns_no_more_than_blank(graded, lesson, attack):
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_recorder_and_forger_escape_the_scan_and_still_earn_nothing(
+def test_forged_answers_escape_the_scan_and_still_earn_nothing(
         graded, lesson):
-    """No score depends on the static scan."""
+    """No score depends on the static scan: it sees nothing odd in the
+    forger (plain os, json and NumPy), and the judge gives it 0."""
     _, rows = graded
-    for attack in ("forger", "recorder"):
-        assert rows[(attack, lesson)]["status"] == "graded"
-        assert float(rows[(attack, lesson)]["score"]) == 0.0
+    assert rows[("forger", lesson)]["status"] == "graded"
+    assert float(rows[("forger", lesson)]["score"]) == 0.0
 
 
 needs_bubblewrap = pytest.mark.skipif(
@@ -173,9 +174,7 @@ def test_the_kernel_reaches_no_solution_and_no_secret(graded, lesson):
     output, _ = graded
     text = outputs_of(output, "walker", lesson)
     assert "UID" in text
-    assert "FOUND" not in text
-    assert "MODULE" not in text and "GC" not in text
-    assert "READABLE" not in text
+    assert "LEAK-" not in text
     if sandbox.is_root():
         uid = sandbox.unprivileged_ids()[0]
         assert f"UID {uid}" in text
