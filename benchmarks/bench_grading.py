@@ -1,11 +1,13 @@
-"""Grading: one full submission, and --jobs 2 against --jobs 1."""
+"""Grading: one full submission, --jobs 2 against --jobs 1, the judge's
+trainings for a class of one architecture."""
 
+import ast
 import shutil
 import tempfile
 from pathlib import Path
 
-from trusted_grader import grading
 from benchmarks.common import ROOT, Row, Timer
+from trusted_grader import grading
 
 AUTOGRADE_BAR_SECONDS = 45
 CLASS_SIZE = 10
@@ -27,20 +29,44 @@ def timed_grade(students, lessons, jobs):
         submissions = Path(scratch) / "submissions"
         lay_out(submissions, students, lessons)
         with Timer() as timer:
-            entries = grading.grade(submissions, Path(scratch) / "out",
-                                    jobs=jobs, progress=False)
+            entries = grading.grade(submissions,
+                                    output=str(Path(scratch) / "out"),
+                                    jobs=jobs, progress=0)
+        trainings = judge_trainings(Path(scratch) / "out" / "logs")
     statuses = {entry.status for entry in entries}
-    return timer.seconds, statuses
+    return timer.seconds, statuses, trainings
+
+
+def judge_trainings(logs):
+    """The judge's trainings of a run, from the per-notebook logs."""
+    found = []
+    for log in sorted(logs.glob("*.log")):
+        for line in log.read_text(encoding="utf-8").splitlines():
+            if line.startswith("judge: ") and "trainings [" in line:
+                found += ast.literal_eval(line.split("trainings ", 1)[1])
+    return found
 
 
 def run(notebooks=True):
     lessons = grading.lesson_ids(ROOT / "solutions")
-    full, full_status = timed_grade(["solo"], lessons, jobs=2)
-    full_serial, _ = timed_grade(["solo"], lessons, jobs=1)
+    full, full_status, _ = timed_grade(["solo"], lessons, jobs=2)
+    full_serial, _, _ = timed_grade(["solo"], lessons, jobs=1)
     students = [f"student{i:02d}" for i in range(CLASS_SIZE)]
-    serial, _ = timed_grade(students, [CLASS_LESSON], jobs=1)
-    parallel, statuses = timed_grade(students, [CLASS_LESSON], jobs=2)
+    serial, _, _ = timed_grade(students, [CLASS_LESSON], jobs=1)
+    parallel, statuses, _ = timed_grade(students, [CLASS_LESSON], jobs=2)
+    robust, robust_statuses, trainings = timed_grade(
+        students, ["04_keras_cnn"], jobs=2)
+    trained = [entry for entry in trainings if not entry["cached"]]
     return [
+        Row("judge_trainings_10_lesson04",
+            f"{CLASS_SIZE} lesson-04 submissions of one architecture: "
+            "judge trainings", len(trained), "", "== 1",
+            len(trained) == 1 and robust_statuses == {"graded"}),
+        Row("judge_training_seconds_10_lesson04",
+            "  their seconds (judge, all trainings)",
+            round(sum(entry["seconds"] for entry in trained), 2), "s"),
+        Row("grade_class_lesson04_jobs2_seconds",
+            f"{CLASS_SIZE} lesson-04 submissions, --jobs 2", robust, "s"),
         Row("autograde_submission_seconds",
             f"one {len(lessons)}-lesson submission, grading command, "
             "--jobs 2", full, "s", f"<= {AUTOGRADE_BAR_SECONDS}",

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from trusted_grader import reference
 from benchmarks.common import ROOT, Row, Timer, execute_notebook
 from cnn_course import import_tensorflow, load_mnist, set_seed
+from trusted_grader import reference
 
 LESSON = "01_dense_translation"
 MEAN_SHIFTS = list(range(-5, 6))

@@ -12,9 +12,9 @@ import time
 
 import numpy as np
 
-from trusted_grader import reference
 from benchmarks.common import ROOT, Row, Timer, execute_notebook
 from cnn_course import import_tensorflow, load_mnist
+from trusted_grader import reference
 
 LESSON = "02_convolution_by_hand"
 IMAGES = 1000

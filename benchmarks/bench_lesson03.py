@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from trusted_grader import reference
 from benchmarks.bench_grading import timed_grade
 from benchmarks.common import ROOT, Row, Timer, execute_notebook
 from cnn_course import import_tensorflow, load_mnist, set_seed
+from trusted_grader import reference
 
 LESSON = "03_cnn_from_scratch"
 TOLERANCE = 1e-5

@@ -276,7 +276,8 @@ EXPECTED_STATUS = {
     "systemexit": "tampered",
     "interrupt": "tampered",
     "loop": "timeout",
-    "memorybomb": "kernel_died",
+    # MemoryError in the cell, or the kernel dies, by where the cap hits.
+    "memorybomb": {"kernel_died", "graded"},
     "forkstorm": "tampered",
     "flood": "graded",
     "escape": "graded",
@@ -289,7 +290,9 @@ EXPECTED_STATUS = {
 def test_attack_gains_nothing(graded, attack):
     _, _, rows = graded
     row = rows[attack]
-    assert row["status"] == EXPECTED_STATUS[attack], row
+    expected_status = EXPECTED_STATUS[attack]
+    assert row["status"] in (expected_status if isinstance(
+        expected_status, set) else {expected_status}), row
     assert float(row["score"]) <= float(rows["blank"]["score"]), row
     assert float(row["max_score"]) == 12, row
 

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from helpers import run_grading
 
-from trusted_grader.judge import test_cell_points
+from trusted_grader.judge import cell_points
 
 pytestmark = pytest.mark.slow
 LESSONS = ["01_dense_translation", "02_convolution_by_hand",
@@ -36,7 +36,7 @@ def graded(root, tmp_path_factory):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_solution_gets_every_autograded_point(graded, lesson):
     row = graded[("solution", lesson)]
-    autograded = sum(test_cell_points(lesson).values())
+    autograded = sum(cell_points(lesson).values())
     assert row["status"] == "graded", row
     assert float(row["score"]) == autograded, row
     assert float(row["max_score"]) > autograded  # the short answer

@@ -63,7 +63,7 @@ def exercise_rng(seed, lesson, name):
         [int(seed), zlib.crc32(f"{lesson}/{name}".encode())])
 
 
-def test_cell_points(lesson, solutions=None):
+def cell_points(lesson, solutions=None):
     """{grade_id: points} of the lesson's test cells, from solutions/."""
     path = reference.solution_notebook(lesson, solutions)
     notebook = nbformat.read(path, as_version=4)
@@ -114,7 +114,7 @@ class LessonJudge:
         self.checks = lesson_module(lesson)
         self.hidden = hidden_module(lesson)
         self.ref = reference.load(lesson, solutions)
-        self.points = test_cell_points(lesson, solutions)
+        self.points = cell_points(lesson, solutions)
         self.keys = {}
 
     @property
