@@ -44,8 +44,10 @@ def test_correct_alternatives_keep_every_point(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_known_mistakes_always_lose_points(seed):
-    assert hidden_score(lesson02, "conv2d", conv_ignores_stride, seed) <= 2
-    assert hidden_score(lesson02, "conv2d", conv_pads_one_side, seed) <= 1.5
+    # Before hidden inputs were seeded per run with fixed strides and
+    # paddings, these reached full marks and >= 2 points now and then.
+    assert hidden_score(lesson02, "conv2d", conv_ignores_stride, seed) < 3
+    assert hidden_score(lesson02, "conv2d", conv_pads_one_side, seed) < 2
     assert hidden_score(lesson02, "conv_output_size", size_ignores_stride,
                         seed) < 1
     assert hidden_score(lesson02, "conv_output_size", size_padding_once,
