@@ -20,7 +20,6 @@ import numpy as np
 
 from autograder import expected, recorder
 from autograder.feedback import (
-    FAIL_MARK,
     CheckFailure,
     LibraryWatch,
     call,
@@ -196,13 +195,6 @@ class _Scratch:
             raise CheckFailure(self.problem)
         return result
 
-    def score(self, score, points):
-        """The hidden points: 0 if a library was used, else the cases'."""
-        if self.problem is None:
-            return score.points(points)
-        print(f"{FAIL_MARK} {self.problem.splitlines()[0]}")
-        print(f"{self.name}: 0 of {points:g} points (not from scratch)")
-        return 0.0
 
 
 def _library_message(name, found):

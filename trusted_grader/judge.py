@@ -33,6 +33,7 @@ import json
 import os
 import sys
 import time
+import warnings
 import zlib
 from pathlib import Path
 
@@ -82,7 +83,10 @@ def load_model(path):
 
     keras = import_tensorflow()[1]
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), \
+                warnings.catch_warnings():
+            # The optimizer's saved state does not matter to any check.
+            warnings.simplefilter("ignore")
             return keras.saving.load_model(path, safe_mode=True)
     except Exception as error:
         return answers.unsupported(

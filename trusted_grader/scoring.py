@@ -1,6 +1,33 @@
-"""Points for hidden cases: one line per case, partial credit."""
+"""Points for hidden cases: one line per case, partial credit.
+
+A hidden test is declared once as a function that adds its cases:
+
+    @hidden_test(LESSON)
+    def hidden_mean_image(mean_image, score, ref, rng):
+        score.case("label", lambda: problem_or_none(...))
+
+`hidden_test` gives it the reference of LESSON and a `HiddenScore`, and
+makes it `hidden_mean_image(func, points, rng) -> points earned`.
+"""
+
+import functools
 
 from autograder.feedback import FAIL_MARK, PASS_MARK, CheckFailure
+from trusted_grader import reference
+
+
+def hidden_test(lesson):
+    """Decorator: a function that adds cases becomes a hidden test."""
+    def declare(add_cases):
+        exercise = add_cases.__name__.removeprefix("hidden_")
+
+        @functools.wraps(add_cases)
+        def hidden(func, points, rng):
+            score = HiddenScore(exercise)
+            add_cases(func, score, reference.load(lesson), rng)
+            return score.points(points)
+        return hidden
+    return declare
 
 
 class HiddenScore:
@@ -14,6 +41,11 @@ class HiddenScore:
     def __init__(self, exercise):
         self.exercise = exercise
         self.results = []
+        self.vetoed = None
+
+    def veto(self, problem, why="not from scratch"):
+        """No points at all, whatever the cases: `problem` says why."""
+        self.vetoed = (problem, why)
 
     def case(self, description, run):
         try:
@@ -29,6 +61,11 @@ class HiddenScore:
         return sum(problem is None for _, problem in self.results)
 
     def points(self, points):
+        if self.vetoed:
+            problem, why = self.vetoed
+            print(f"{FAIL_MARK} {problem.splitlines()[0]}")
+            print(f"{self.exercise}: 0 of {points:g} points ({why})")
+            return 0.0
         passed_count, total = self.passed_count, len(self.results)
         for description, problem in self.results:
             if problem is None:

@@ -1,21 +1,22 @@
 """Hidden tests of lesson 01, run by the judge on recorded answers.
 
-Each `hidden_<exercise>(func, points, rng)` makes its cases from `rng`
-(seeded per grading run), calls `func` (a replay of the kernel's answers)
-and returns the points earned.
+Each `hidden_<exercise>` adds its cases (`scoring.hidden_test`): inputs
+from `rng` (seeded per grading run and exercise), `func` a replay of the
+kernel's answers, `ref` the reference solutions.
 """
 
 import numpy as np
 
 from autograder import lesson01 as checks
-from trusted_grader import reference, replay
-from trusted_grader.scoring import HiddenScore
+from trusted_grader import replay
+from trusted_grader.scoring import hidden_test
+
+hidden = hidden_test(checks.LESSON)
 
 
-def hidden_mean_image(mean_image, points, rng):
+@hidden
+def hidden_mean_image(mean_image, score, ref, rng):
     """Hidden tests: mean_image against the reference on random data."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("mean_image")
     for _ in range(3):
         height, width = rng.integers(3, 12, size=2)
         count = int(rng.integers(20, 60))
@@ -45,13 +46,11 @@ def hidden_mean_image(mean_image, points, rng):
                checks._mean_problem(mean_image, single, single_labels, 2,
                                     ref.mean_image(single, single_labels,
                                                    2)))
-    return score.points(points)
 
 
-def hidden_shift_image(shift_image, points, rng):
+@hidden
+def hidden_shift_image(shift_image, score, ref, rng):
     """Hidden tests: shift_image against the reference on random images."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("shift_image")
 
     def add_case(image, dx, dy, label):
         def run():
@@ -72,7 +71,6 @@ def hidden_shift_image(shift_image, points, rng):
     add_case(digit, 0, -40, "shift past the height gives zeros")
     add_case(digit.astype(np.float32) / 255, -3, 2, "float32 image")
     add_case(digit, -1, 0, "one pixel left (the lesson's first shift)")
-    return score.points(points)
 
 
 def _learns_toy_problem(build_dense_model):
@@ -96,10 +94,9 @@ def _learns_toy_problem(build_dense_model):
     return None
 
 
-def hidden_build_dense_model(build_dense_model, points, rng):
+@hidden
+def hidden_build_dense_model(build_dense_model, score, ref, rng):
     """Hidden tests: architecture for random sizes, and it can learn."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("build_dense_model")
     sizes = [(784, 10)] + [
         (int(rng.integers(5, 60)), int(rng.integers(2, 8))) for _ in range(2)
     ]
@@ -111,4 +108,3 @@ def hidden_build_dense_model(build_dense_model, points, rng):
                    checks._dense_problem(build_dense_model, n, c, w))
     score.case("learns an easy one-hot problem",
                lambda: _learns_toy_problem(build_dense_model))
-    return score.points(points)

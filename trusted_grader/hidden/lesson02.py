@@ -1,21 +1,21 @@
 """Hidden tests of lesson 02, run by the judge on recorded answers.
 
-Each `hidden_<exercise>(func, points, rng)` makes its cases from `rng`
-(seeded per grading run), calls `func` (a replay of the kernel's answers)
-and returns the points earned.
+Each `hidden_<exercise>` adds its cases (`scoring.hidden_test`): inputs
+from `rng` (seeded per grading run and exercise), `func` a replay of the
+kernel's answers, `ref` the reference solutions.
 """
 
 import numpy as np
 
 from autograder import lesson02 as checks
-from trusted_grader import reference
-from trusted_grader.scoring import HiddenScore
+from trusted_grader.scoring import hidden_test
+
+hidden = hidden_test(checks.LESSON)
 
 
-def hidden_conv_output_size(conv_output_size, points, rng):
+@hidden
+def hidden_conv_output_size(conv_output_size, score, ref, rng):
     """Hidden tests: random sizes against the reference."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("conv_output_size")
     # Every run has a case with padding and stride 1 (padding ignored or
     # one-sided shows) and cases with strides > 1 (stride ignored shows).
     for stride, padding in ((1, 1), (2, 0), (3, 2), (2, 1), (4, 3)):
@@ -32,7 +32,6 @@ def hidden_conv_output_size(conv_output_size, points, rng):
     score.case("(2 - 3) // 2 + 1 = 0: ValueError",
                lambda: checks._size_error_problem(conv_output_size, 2, 3,
                                                   2, 0))
-    return score.points(points)
 
 
 def _random_conv_case(rng, floats, stride, padding):
@@ -46,10 +45,9 @@ def _random_conv_case(rng, floats, stride, padding):
     return image, kernel
 
 
-def hidden_conv2d(conv2d, points, rng):
+@hidden
+def hidden_conv2d(conv2d, score, ref, rng):
     """Hidden tests: random images, kernels, strides and paddings."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("conv2d")
     run = checks._Scratch(conv2d, "conv2d")
 
     def add_case(image, kernel, stride, padding, label):
@@ -87,13 +85,13 @@ def hidden_conv2d(conv2d, points, rng):
                "large", lambda: next(
                    (p for p in (checks._conv_error_problem(run, case)
                                 for case in errors) if p), None))
-    return run.score(score, points)
+    if run.problem:
+        score.veto(run.problem)
 
 
-def hidden_conv2d_fast(conv2d_fast, points, rng):
+@hidden
+def hidden_conv2d_fast(conv2d_fast, score, ref, rng):
     """Hidden tests: random batches against the reference, and speed."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("conv2d_fast")
     run = checks._Scratch(conv2d_fast, "conv2d_fast")
     for uint8 in (False, False, True):
         count, filters = (int(n) for n in rng.integers(1, 6, size=2))
@@ -120,4 +118,5 @@ def hidden_conv2d_fast(conv2d_fast, points, rng):
     score.case(f"{speed['images']} 28x28 images x {speed['filters']} "
                f"filters in {checks.SPEED_LIMIT} s",
                lambda: checks._speed_problem(run))
-    return run.score(score, points)
+    if run.problem:
+        score.veto(run.problem)

@@ -1,15 +1,16 @@
 """Hidden tests of lesson 03, run by the judge on recorded answers.
 
-Each `hidden_<exercise>(func, points, rng)` makes its cases from `rng`
-(seeded per grading run), calls `func` (a replay of the kernel's answers)
-and returns the points earned.
+Each `hidden_<exercise>` adds its cases (`scoring.hidden_test`): inputs
+from `rng` (seeded per grading run and exercise), `func` a replay of the
+kernel's answers, `ref` the reference solutions.
 """
 
 import numpy as np
 
 from autograder import lesson03 as checks
-from trusted_grader import reference
-from trusted_grader.scoring import HiddenScore
+from trusted_grader.scoring import hidden_test
+
+hidden = hidden_test(checks.LESSON)
 
 
 def _random_array(rng, scale=3.0, dims=None, dtype=np.float64):
@@ -18,23 +19,20 @@ def _random_array(rng, scale=3.0, dims=None, dtype=np.float64):
     return (scale * rng.normal(size=shape)).astype(dtype)
 
 
-def hidden_relu(relu, points, rng):
+@hidden
+def hidden_relu(relu, score, ref, rng):
     """Hidden tests: relu against the reference on random arrays."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("relu")
     inputs = [_random_array(rng, dims=dims) for dims in (1, 2, 3)]
     inputs.append(_random_array(rng, dims=3, dtype=np.float32))
     inputs.append(np.array([-1e300, -0.0, 0.0, 1e-300, 1e300]))
     for x in inputs:
         score.case(f"{x.dtype} array of shape {x.shape}",
                    lambda x=x: checks._relu_problem(relu, x, ref.relu(x)))
-    return score.points(points)
 
 
-def hidden_sigmoid(sigmoid, points, rng):
+@hidden
+def hidden_sigmoid(sigmoid, score, ref, rng):
     """Hidden tests: sigmoid on random arrays and extreme values."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("sigmoid")
     inputs = [_random_array(rng, scale=5, dims=dims) for dims in (1, 2, 3)]
     inputs.append(_random_array(rng, scale=5, dims=2, dtype=np.float32))
     inputs.append(np.array([-1e4, -1000, -745, -710, 710, 745, 1000, 1e4]))
@@ -43,13 +41,11 @@ def hidden_sigmoid(sigmoid, points, rng):
         score.case(f"{x.dtype} array of shape {x.shape}",
                    lambda x=x: checks._sigmoid_problem(sigmoid, x,
                                                        ref.sigmoid(x)))
-    return score.points(points)
 
 
-def hidden_softmax(softmax, points, rng):
+@hidden
+def hidden_softmax(softmax, score, ref, rng):
     """Hidden tests: softmax on random vectors, batches and extremes."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("softmax")
     size = int(rng.integers(3, 7))
     inputs = [rng.normal(size=10) * 4, rng.normal(size=(size, size)) * 4,
               rng.normal(size=(2, 3, size)) * 4,
@@ -63,13 +59,11 @@ def hidden_softmax(softmax, points, rng):
         score.case(f"{z.dtype} array of shape {z.shape}",
                    lambda z=z, w=wrong_axis: checks._softmax_problem(
                        softmax, z, ref.softmax(z), w))
-    return score.points(points)
 
 
-def hidden_max_pool2d(max_pool2d, points, rng):
+@hidden
+def hidden_max_pool2d(max_pool2d, score, ref, rng):
     """Hidden tests: max_pool2d on random inputs against the reference."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("max_pool2d")
 
     def add_case(x, size, stride):
         def run():
@@ -91,13 +85,11 @@ def hidden_max_pool2d(max_pool2d, points, rng):
         add_case(x, size, stride)
     add_case(rng.normal(size=(26, 26, 8)).astype(np.float32), 2, None)
     add_case(rng.normal(size=(2, 2)), 2, None)
-    return score.points(points)
 
 
-def hidden_conv2d_layer(conv2d_layer, points, rng):
+@hidden
+def hidden_conv2d_layer(conv2d_layer, score, ref, rng):
     """Hidden tests: conv2d_layer on random shapes against the reference."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("conv2d_layer")
     shapes = [((28, 28, 1), (3, 3, 1, 8)), ((7, 9, 3), (3, 3, 3, 3)),
               ((8, 6, 2), (2, 3, 2, 5)), ((5, 5, 4), (5, 5, 4, 2)),
               ((6, 7, 2), (1, 1, 2, 3))]
@@ -113,13 +105,11 @@ def hidden_conv2d_layer(conv2d_layer, points, rng):
                 ref.conv2d_layer(x, kernels, bias),
                 checks._conv_variants(ref, x, kernels, bias))
         score.case(f"x {x_shape}, kernels {k_shape}, {dtype.__name__}", run)
-    return score.points(points)
 
 
-def hidden_flatten(flatten, points, rng):
+@hidden
+def hidden_flatten(flatten, score, ref, rng):
     """Hidden tests: flatten on random shapes against the reference."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("flatten")
     inputs = [rng.normal(size=(13, 13, 8)).astype(np.float32),
               rng.normal(size=tuple(int(n) for n in rng.integers(2, 6, 3))),
               rng.normal(size=(1, 1, 5)), rng.normal(size=(3, 4)),
@@ -128,13 +118,11 @@ def hidden_flatten(flatten, points, rng):
         score.case(f"{x.dtype} array of shape {x.shape}",
                    lambda x=x: checks._flatten_problem(flatten, x,
                                                        ref.flatten(x)))
-    return score.points(points)
 
 
-def hidden_dense(dense, points, rng):
+@hidden
+def hidden_dense(dense, score, ref, rng):
     """Hidden tests: dense on random sizes against the reference."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("dense")
     for batch, n, m, dtype in ((None, 7, 4, np.float64),
                                (5, 6, 3, np.float64),
                                (1, 3, 3, np.float64),
@@ -147,12 +135,11 @@ def hidden_dense(dense, points, rng):
         score.case(f"x {shape}, W {(n, m)}, {dtype.__name__}",
                    lambda x=x, W=W, b=b: checks._dense_problem(  # noqa: N803
                        dense, x, W, b, ref.dense(x, W, b)))
-    return score.points(points)
 
 
-def hidden_cnn_forward(cnn_forward, points, rng):
+@hidden
+def hidden_cnn_forward(cnn_forward, score, ref, rng):
     """Hidden tests: random models of the lesson's architecture."""
-    score = HiddenScore("cnn_forward")
     size = int(rng.integers(8, 15))
     # Few architectures: each new one costs Keras a model and a trace.
     configs = [
@@ -167,4 +154,3 @@ def hidden_cnn_forward(cnn_forward, points, rng):
     ]
     for config in configs:
         checks._forward_cases(cnn_forward, config, rng, score)
-    return score.points(points)

@@ -1,8 +1,8 @@
 """Hidden tests of lesson 04, run by the judge on recorded answers.
 
-Each `hidden_<exercise>(func, points, rng)` makes its cases from `rng`
-(seeded per grading run), calls `func` (a replay of the kernel's answers)
-and returns the points earned.
+Each `hidden_<exercise>` adds its cases (`scoring.hidden_test`): inputs
+from `rng` (seeded per grading run and exercise), `func` a replay of the
+kernel's answers, `ref` the reference solutions.
 """
 
 import hashlib
@@ -11,14 +11,15 @@ import json
 import numpy as np
 
 from autograder import lesson04 as checks
-from trusted_grader import reference, replay, robustness, training_log
-from trusted_grader.scoring import HiddenScore
+from trusted_grader import replay, robustness, training_log
+from trusted_grader.scoring import hidden_test
+
+hidden = hidden_test(checks.LESSON)
 
 
-def hidden_build_cnn(build_cnn, points, rng):
+@hidden
+def hidden_build_cnn(build_cnn, score, ref, rng):
     """Hidden tests: the architecture for other input shapes and classes."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("build_cnn")
     sizes = [((28, 28, 1), 10)] + [
         ((int(side), int(side), int(channels)), int(classes))
         for side, channels, classes in zip(rng.integers(8, 33, 2),
@@ -30,13 +31,11 @@ def hidden_build_cnn(build_cnn, points, rng):
         score.case(f"input {shape}, {num_classes} classes",
                    lambda s=shape, c=num_classes, w=want:
                    checks._cnn_problem(build_cnn, s, c, w))
-    return score.points(points)
 
 
-def hidden_shifted_accuracy(shifted_accuracy, points, rng):
+@hidden
+def hidden_shifted_accuracy(shifted_accuracy, score, ref, rng):
     """Hidden tests: fresh probe images and shifts against the reference."""
-    ref = reference.load(checks.LESSON)
-    score = HiddenScore("shifted_accuracy")
     for kind in ("dense", "cnn"):
         images, labels = checks.probe_images(rng, int(rng.integers(20, 60)))
         shifts = sorted({int(s) for s in rng.integers(-9, 10, 4)} | {0})
@@ -51,7 +50,6 @@ def hidden_shifted_accuracy(shifted_accuracy, points, rng):
 
         score.case(f"{kind} probe, {len(images)} images, shifts {shifts}",
                    run)
-    return score.points(points)
 
 
 def _translation_is_active(build_robust_cnn):
@@ -116,9 +114,9 @@ def _holds_under_shifts(build_robust_cnn):
     return robustness.robustness_problem(result)
 
 
-def hidden_build_robust_cnn(build_robust_cnn, points, rng):
+@hidden
+def hidden_build_robust_cnn(build_robust_cnn, score, ref, rng):
     """Hidden tests: other sizes, live augmentation, robust when trained."""
-    score = HiddenScore("build_robust_cnn")
     for shape, num_classes in (((32, 32, 1), 5),):
         score.case(f"input {shape}, {num_classes} classes",
                    lambda s=shape, c=num_classes:
@@ -127,4 +125,3 @@ def hidden_build_robust_cnn(build_robust_cnn, points, rng):
                lambda: _translation_is_active(build_robust_cnn))
     score.case("holds up on shifted digits after the grader's training",
                lambda: _holds_under_shifts(build_robust_cnn))
-    return score.points(points)
