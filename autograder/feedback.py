@@ -37,6 +37,12 @@ class CheckFailure(AssertionError):
                 for i, line in enumerate(self.message.splitlines())]
 
 
+def fail_on(problem):
+    """Raise the check's failure if there is a problem message."""
+    if problem:
+        raise CheckFailure(problem)
+
+
 def passed(message):
     """Print the one-line success message of a visible check."""
     print(f"{PASS_MARK} {message}")

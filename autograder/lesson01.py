@@ -8,6 +8,7 @@ from autograder.feedback import (
     call,
     close_array,
     compare_arrays,
+    fail_on,
     passed,
     require_array,
     same_array,
@@ -113,8 +114,7 @@ def mean_image(mean_image):
     for digit, want in zip(case["digits"], case["expected"]):
         problem = _mean_problem(mean_image, case["images"], case["labels"],
                                 digit, want)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     _expect_value_error(mean_image, case["images"], case["labels"],
                         case["absent_digit"])
     passed("mean_image: right means, float dtype, ValueError for a "
@@ -179,12 +179,10 @@ def shift_image(shift_image):
     for (dx, dy), want in zip(case["shifts"], case["expected"]):
         problem = _shift_problem(shift_image, image, dx, dy, want["moved"],
                                  want["reversed"], want["swapped"])
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     problem = _shift_problem(shift_image, case["float_image"], 2, -1,
                              case["float_expected"], None, None)
-    if problem:
-        raise CheckFailure(problem)
+    fail_on(problem)
     passed("shift_image: right direction, zeros fill, no wrap-around, "
            "shape and dtype kept, input untouched.")
 
@@ -208,8 +206,7 @@ def build_dense_model(build_dense_model):
                                                case["expected"]):
         problem = _dense_problem(build_dense_model, num_pixels, num_classes,
                                  want)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("build_dense_model: Dense(1024, relu) -> Dense(num_classes, "
            "softmax), adam, categorical cross-entropy, accuracy.")
 

@@ -26,6 +26,7 @@ from autograder.feedback import (
     call_seconds,
     close_array,
     compare_arrays,
+    fail_on,
     library_references,
     passed,
     recorded_library_use,
@@ -274,12 +275,10 @@ def conv_output_size(conv_output_size):
     case = _cases("conv_output_size")
     for size, want in zip(case["sizes"], case["expected"]):
         problem = _size_problem(conv_output_size, *size, want)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     for size in case["errors"]:
         problem = _size_error_problem(conv_output_size, *size)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("conv_output_size: right sizes with stride and padding, an int, "
            "ValueError when the kernel does not fit.")
 
@@ -397,12 +396,10 @@ def conv2d(conv2d):
         problem = _conv_problem(run, case["image"], case["kernel"],
                                 case["stride"], case["padding"],
                                 case["label"], case)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     for case in data["errors"]:
         problem = _conv_error_problem(run, case)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("conv2d: cross-correlation (no flip), stride, padding on every "
            "side, float output, ValueError for bad arguments.")
 
@@ -478,18 +475,15 @@ def conv2d_fast(conv2d_fast):
     run = _Scratch(conv2d_fast, "conv2d_fast")
     for case in data["cases"]:
         problem = _fast_problem(run, case["images"], case["kernels"], case)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     error = data["error"]
     problem = _value_error_problem(
         run, (error["images"], error["kernels"]), {},
         "conv2d_fast(<images (2, 4, 4)>, <kernels (5, 5, 1)>)",
         "the 5x5 kernels do not fit in the 4x4 images")
-    if problem:
-        raise CheckFailure(problem)
+    fail_on(problem)
     problem = _speed_problem(run)
-    if problem:
-        raise CheckFailure(problem)
+    fail_on(problem)
     passed("conv2d_fast: equals conv2d for every image and filter, "
            "channels last, float output, vectorized.")
 

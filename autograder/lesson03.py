@@ -41,6 +41,7 @@ from autograder.feedback import (
     close_array,
     compare_arrays,
     describe_arguments,
+    fail_on,
     library_references,
     passed,
     recorded_library_use,
@@ -262,8 +263,7 @@ def relu(relu):
     case = _cases("relu")
     for x, want in zip(case["inputs"], case["expected"]):
         problem = _relu_problem(relu, x, want)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("relu: negatives become 0, positives stay, any shape, input "
            "untouched.")
 
@@ -308,8 +308,7 @@ def sigmoid(sigmoid):
     case = _cases("sigmoid")
     for x, want in zip(case["inputs"], case["expected"]):
         problem = _sigmoid_problem(sigmoid, x, want)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("sigmoid: right values, finite and exact for +-1000.")
 
 
@@ -363,8 +362,7 @@ def softmax(softmax):
     for z, want, wrong_axis in zip(case["inputs"], case["expected"],
                                    case["wrong_axis"]):
         problem = _softmax_problem(softmax, z, want, wrong_axis)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("softmax: along the last axis, rows sum to 1, finite and "
            "exact for +-1000.")
 
@@ -430,8 +428,7 @@ def max_pool2d(max_pool2d):
         problem = _pool_problem(max_pool2d, case["x"], case["size"],
                                 case["stride"], case["expected"],
                                 case.get("stride_one"))
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("max_pool2d: stride defaults to size, windows that do not fit "
            "dropped, channels kept apart.")
 
@@ -502,8 +499,7 @@ def conv2d_layer(conv2d_layer):
         problem = _conv_problem(conv2d_layer, case["x"], case["kernels"],
                                 case["bias"], case["expected"],
                                 case["variants"])
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("conv2d_layer: Keras kernel layout, valid, stride 1, bias per "
            "output channel, no activation.")
 
@@ -537,8 +533,7 @@ def flatten(flatten):
     case = _cases("flatten")
     for x, want in zip(case["inputs"], case["expected"]):
         problem = _flatten_problem(flatten, x, want)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("flatten: 1-D, in Keras' order for channels-last input.")
 
 
@@ -570,8 +565,7 @@ def dense(dense):
     for case in _cases("dense")["cases"]:
         problem = _dense_problem(dense, case["x"], case["W"], case["b"],
                                  case["expected"])
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("dense: x @ W + b for one vector and for a batch.")
 
 
@@ -735,8 +729,7 @@ def _forward_cases(cnn_forward, config, rng, score=None):
                                     image, want)
         if score is None:
             problem = run()
-            if problem:
-                raise CheckFailure(problem)
+            fail_on(problem)
         else:
             input_shape, kernel_size, filters, classes = architecture
             score.case(

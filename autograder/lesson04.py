@@ -4,8 +4,8 @@ import numpy as np
 
 from autograder import expected, models, recorder
 from autograder.feedback import (
-    CheckFailure,
     call,
+    fail_on,
     passed,
 )
 
@@ -120,8 +120,7 @@ def build_cnn(build_cnn):
     case = _cases("build_cnn")
     for (shape, num_classes), want in zip(case["sizes"], case["expected"]):
         problem = _cnn_problem(build_cnn, tuple(shape), num_classes, want)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("build_cnn: Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> "
            "Flatten -> Dense(1000, relu) -> Dense(softmax), compiled.")
 
@@ -188,8 +187,7 @@ def shifted_accuracy(shifted_accuracy):
             shifted_accuracy, kind, case["images"], case["labels"],
             case["shifts"], case[f"{kind}_expected"],
             case[f"{kind}_if_unscaled"])
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("shifted_accuracy: exact zero-filled shifts, scaled to 0..1, "
            "reshaped for flat and image models.")
 
@@ -227,7 +225,7 @@ def _robust_problem(build_robust_cnn, input_shape, num_classes):
         return (f"{what}: RandomTranslation width_factor is {max(widths)}; "
                 "shifts of up to 4 px need about 0.15 (4/28).")
     if not any(isinstance(layer, keras.layers.Conv2D)
-               for layer in _all_layers(model)):
+               for layer in all_layers(model)):
         return f"{what}: no Conv2D layer; this lesson's model is a CNN."
     description = models.describe(model)
     want = {"input_shape": [None, *input_shape],
@@ -236,12 +234,13 @@ def _robust_problem(build_robust_cnn, input_shape, num_classes):
     return models.compile_problem(what, description, want)
 
 
-def _all_layers(model):
+def all_layers(model):
+    """Every layer of `model`, nested models' layers included."""
     keras = _keras()
     for layer in model.layers:
         yield layer
         if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
+            yield from all_layers(layer)
 
 
 def build_robust_cnn(build_robust_cnn):
@@ -250,8 +249,7 @@ def build_robust_cnn(build_robust_cnn):
     for shape, num_classes in case["sizes"]:
         problem = _robust_problem(build_robust_cnn, tuple(shape),
                                   num_classes)
-        if problem:
-            raise CheckFailure(problem)
+        fail_on(problem)
     passed("build_robust_cnn: a compiled CNN with RandomTranslation "
            "augmentation built in.")
 

@@ -30,6 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from autograder.lesson04 import all_layers
+
 SHIFTS = (-2, -1, 0, 1, 2)
 MIN_ACCURACY = 0.60
 MIN_RETAINED = 0.70
@@ -121,14 +123,6 @@ def trial_data():
     return _trial_data
 
 
-def _all_layers(model):
-    keras = _keras()
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
-
-
 def rebuild(model, seed):
     """A fresh, compiled copy of `model`'s architecture, seeded.
 
@@ -151,7 +145,7 @@ def rebuild(model, seed):
     set_seed(seed)
     fresh = keras.models.clone_model(model)
     fresh.compile_from_config(config)
-    for layer in _all_layers(fresh):
+    for layer in all_layers(fresh):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = BN_MOMENTUM
     return fresh
