@@ -1,4 +1,5 @@
-"""Short, specific failure messages and partial-credit bookkeeping."""
+"""Short, specific failure messages, shared by the visible checks and the
+judge (which replays recorded answers through the same comparisons)."""
 
 import builtins
 import contextlib

@@ -55,21 +55,21 @@ def record_answers(judge, functions, answers):
 
 def judge_functions(lesson, functions, seed=0, library_findings=None):
     """{cell: result} for `functions` ({exercise: func}) of `lesson`."""
-    with tempfile.TemporaryDirectory(prefix="judge-inputs-") as shared:
-        judge = lesson_judge(lesson, seed, _inputs_root(shared))
-        with tempfile.TemporaryDirectory(prefix="answers-") as answers:
-            record_answers(judge, functions, answers)
-            return judge.judge(answers, library_findings)
+    judge = lesson_judge(lesson, seed, _inputs_root())
+    with tempfile.TemporaryDirectory(prefix="answers-") as answers:
+        record_answers(judge, functions, answers)
+        return judge.judge(answers, library_findings)
 
 
-_roots = {}
+_roots = []
 
 
-def _inputs_root(fallback):
-    """One folder per process for the inputs, kept for its lifetime."""
-    if "root" not in _roots:
-        _roots["root"] = tempfile.mkdtemp(prefix="judge-inputs-")
-    return _roots["root"]
+def _inputs_root():
+    """One folder per process for the judges' inputs, kept while it runs
+    (each judge keeps its listed calls for the process's lifetime)."""
+    if not _roots:
+        _roots.append(tempfile.mkdtemp(prefix="judge-inputs-"))
+    return _roots[0]
 
 
 def points(results, name):
