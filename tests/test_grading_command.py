@@ -183,3 +183,43 @@ def test_status_values_are_documented(root):
     readme = (root / "README.md").read_text(encoding="utf-8")
     for status in STATUSES:
         assert f"`{status}`" in readme, status
+
+
+def test_bad_input_at_scale_costs_nothing(root, tmp_path):
+    """A zip bomb, an oversized notebook, too many members and a member
+    that escapes the archive each get a status; the honest notebook beside
+    them is graded, and nothing is read whole."""
+    archive = tmp_path / "class.zip"
+    correct = nbformat.writes(lesson_notebook(root, "solutions"))
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(f"ann_{LESSON}.ipynb", correct)
+        # 200 MiB of zeros: a few hundred KiB compressed.
+        with zipped.open(f"bomb_{LESSON}.ipynb", "w",
+                         force_zip64=True) as member:
+            for _ in range(200):
+                member.write(bytes(2**20))
+        zipped.writestr(f"../escape_{LESSON}.ipynb", correct)
+        for number in range(30):
+            zipped.writestr(f"extra/file{number}.txt", "x")
+    _, rows = grade(root, archive, tmp_path / "out",
+                    "--max-archive-members", "25")
+    assert rows[("ann", LESSON)]["status"] == "graded"
+    assert float(rows[("ann", LESSON)]["score"]) == 10
+    bomb = rows[("bomb", LESSON)]
+    assert bomb["status"] == "too_large" and "limit" in bomb["detail"]
+    assert rows[("escape", LESSON)]["status"] == "unsafe_path"
+    assert any(row["status"] == "too_large" and "members" in row["detail"]
+               for row in rows.values())
+    assert not (tmp_path / f"escape_{LESSON}.ipynb").exists()
+
+
+def test_oversized_notebook_in_a_folder_is_not_read(root, tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    big = folder / f"max_{LESSON}.ipynb"
+    with open(big, "wb") as file:
+        file.truncate(3 * 2**20)
+    _, rows = grade(root, folder, tmp_path / "out", "--max-notebook-mb",
+                    "2")
+    assert rows[("max", LESSON)]["status"] == "too_large"
+    assert str(2 * 2**20) in rows[("max", LESSON)]["detail"]

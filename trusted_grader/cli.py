@@ -7,7 +7,8 @@ from trusted_grader import expected_files, grading
 from trusted_grader.settings import GradingSettings, option_defaults
 
 GRADE_OPTIONS = ("jobs", "output", "timeout", "memory_mb", "seed",
-                 "judge_timeout")
+                 "judge_timeout", "max_notebook_mb", "max_archive_mb",
+                 "max_archive_members")
 
 
 def main(argv=None):

@@ -45,6 +45,8 @@ STATUSES = {
     "bad_filename": "name matches neither layout, or unknown lesson",
     "duplicate": "a second file for the same student and lesson",
     "tampered": "code that interferes with grading; scored 0, see detail",
+    "too_large": "a file or zip over the size limits; not read",
+    "unsafe_path": "a zip member whose name points outside the zip",
 }
 
 
@@ -324,13 +326,15 @@ def grade(source, settings=None, **overrides):
     lessons = lesson_ids(solutions)
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         scratch = Path(scratch)
-        source = Path(source)
+        source, refused = Path(source), []
         if source.is_file() and source.suffix == ".zip":
-            source = submissions.extract_zip(source, scratch / "unzipped")
+            source, refused = submissions.extract_zip(
+                source, scratch / "unzipped", settings.limits(), lessons)
         elif not source.is_dir():
             raise FileNotFoundError(
                 f"{source}: expected a folder or a .zip of submissions")
-        gradable, others = submissions.collect(source, lessons)
+        gradable, others = submissions.collect(source, lessons,
+                                               settings.limits(), refused)
         for name in ("feedback", "work", "logs"):
             shutil.rmtree(output / name, ignore_errors=True)
         output.mkdir(parents=True, exist_ok=True)

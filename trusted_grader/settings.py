@@ -22,6 +22,17 @@ class GradingSettings(HasTraits):
                help="seed of the hidden inputs (default: a fresh one)")
     solutions = Unicode(str(SOLUTIONS), help="the instructor's solutions")
     progress = Int(1, help="show a progress bar (0: no)")
+    max_notebook_mb = Int(50, help="largest notebook read, MiB")
+    max_archive_mb = Int(4096, help="largest unpacked zip, MiB")
+    max_archive_members = Int(20_000, help="most files read from a zip")
+
+    def limits(self):
+        """The submission size limits, for `submissions`."""
+        from trusted_grader.submissions import Limits
+
+        return Limits(notebook_bytes=self.max_notebook_mb * 2**20,
+                      archive_bytes=self.max_archive_mb * 2**20,
+                      archive_members=self.max_archive_members)
 
 
 def option_defaults():

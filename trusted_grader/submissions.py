@@ -12,7 +12,6 @@ Two layouts are accepted, and may be mixed:
 
 import json
 import re
-import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,22 +39,97 @@ class Entry:
     extra: dict = field(default_factory=dict)
 
 
-def extract_zip(archive, destination):
-    """Unpack `archive`, refusing members that would land outside it."""
+@dataclass
+class Limits:
+    """What one submission may cost before anything reads it whole."""
+
+    notebook_bytes: int = 50 * 2**20
+    archive_bytes: int = 4 * 2**30
+    archive_members: int = 20_000
+
+
+CHUNK = 2**20
+
+
+def extract_zip(archive, destination, limits=None, lessons=()):
+    """Unpack `archive` within `limits`; return (folder, refused entries).
+
+    A member whose name points outside the archive, one larger than a
+    notebook may be (by its header or by what it really inflates to), and
+    the members past the archive's size or count limits are not written;
+    each gets an entry saying why, and the rest are unpacked.
+    """
+    limits = limits or Limits()
     destination = Path(destination).resolve()
+    destination.mkdir(parents=True, exist_ok=True)
+    refused, total = [], 0
     with zipfile.ZipFile(archive) as zipped:
-        for member in zipped.infolist():
+        members = zipped.infolist()
+        if len(members) > limits.archive_members:
+            refused.append(Entry(
+                Path(archive).stem, "", "too_large",
+                f"{Path(archive).name}: {len(members)} members, more than "
+                f"the limit of {limits.archive_members}; the rest were "
+                "not read"))
+            members = members[:limits.archive_members]
+        for member in members:
             target = (destination / member.filename).resolve()
-            if destination not in target.parents and target != destination:
-                raise ValueError(f"{archive}: member {member.filename!r} "
-                                 "points outside the archive")
+            if destination not in target.parents:
+                refused.append(_refused(member.filename, lessons,
+                                        "unsafe_path",
+                                        "its name points outside the "
+                                        "archive; not unpacked"))
+                continue
             if member.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
+            if member.file_size > limits.notebook_bytes:
+                refused.append(_refused(
+                    member.filename, lessons, "too_large",
+                    f"{member.file_size} bytes, more than the limit of "
+                    f"{limits.notebook_bytes}"))
+                continue
+            if total + member.file_size > limits.archive_bytes:
+                refused.append(_refused(
+                    member.filename, lessons, "too_large",
+                    f"the archive unpacks to more than the limit of "
+                    f"{limits.archive_bytes} bytes"))
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zipped.open(member) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink)
-    return destination
+            written = _copy_within(zipped, member, target,
+                                   limits.notebook_bytes)
+            if written is None:
+                refused.append(_refused(
+                    member.filename, lessons, "too_large",
+                    "it inflates to more than the limit of "
+                    f"{limits.notebook_bytes} bytes"))
+                continue
+            total += written
+    return destination, refused
+
+
+def _copy_within(zipped, member, target, limit):
+    """Copy a member in chunks; None (and no file) past `limit` bytes."""
+    written = 0
+    with zipped.open(member) as source, open(target, "wb") as sink:
+        while chunk := source.read(CHUNK):
+            written += len(chunk)
+            if written > limit:
+                break
+            sink.write(chunk)
+    if written > limit:
+        target.unlink()
+        return None
+    return written
+
+
+def _refused(name, lessons, status, reason):
+    """An entry for a member not unpacked, named like its file would be."""
+    relative = Path(*[part for part in name.replace("\\", "/").split("/")
+                      if part not in ("", ".", "..")] or ["?"])
+    (student, lesson), problem = classify(relative, lessons)
+    return Entry(student, "" if problem else lesson, status,
+                 f"{name}: {reason}")
 
 
 def classify(relative, lessons):
@@ -103,14 +177,17 @@ def notebook_problem(path):
     return None
 
 
-def collect(folder, lessons):
+def collect(folder, lessons, limits=None, refused=()):
     """Entries for every file below `folder`, plus missing lessons.
 
     Returns (gradable, others): gradable entries have status "pending" and
-    a path; the others already carry their final status.
+    a path; the others already carry their final status, `refused` (files
+    an archive held but that were not unpacked) among them. A file over
+    the notebook size limit is never read.
     """
+    limits = limits or Limits()
     folder = Path(folder)
-    gradable, others, seen = [], [], {}
+    gradable, others, seen = [], list(refused), {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if (path.is_dir() or path.name in IGNORED_NAMES
@@ -128,6 +205,12 @@ def collect(folder, lessons):
                                 f"{seen[(student, lesson)]}; graded that"))
             continue
         seen[(student, lesson)] = relative
+        size = path.stat().st_size
+        if size > limits.notebook_bytes:
+            others.append(Entry(student, lesson, "too_large",
+                                f"{relative}: {size} bytes, more than the "
+                                f"limit of {limits.notebook_bytes}"))
+            continue
         problem = notebook_problem(path)
         if problem:
             others.append(Entry(student, lesson, "invalid_notebook",
