@@ -31,6 +31,10 @@ from autograder.feedback import (
 INPUTS_VARIABLE = "COURSE_GRADING_INPUTS"
 ANSWERS_VARIABLE = "COURSE_GRADING_ANSWERS"
 MAX_MESSAGE = 2000
+# The grader writes a lesson's inputs while its kernels start; this file
+# says they are complete. A test cell waits for it at most this long.
+READY = "ready"
+READY_WAIT_SECONDS = 300
 
 # Captured at import, before any learner code runs.
 _array_equal = np.array_equal
@@ -95,8 +99,18 @@ def _unchanged(now, old):
         _array_equal(now, old, equal_nan=now.dtype.kind == "f")
 
 
+def wait_for_inputs(folder):
+    deadline = time.monotonic() + READY_WAIT_SECONDS
+    while not os.path.exists(os.path.join(folder, READY)):
+        if time.monotonic() > deadline:
+            raise CheckFailure("The grader's inputs for this notebook did "
+                               "not arrive; ask your instructor.")
+        time.sleep(0.1)
+
+
 def record(cell, func, name, from_scratch=False):
     """Answer every call the grader listed for `cell`; write the answers."""
+    wait_for_inputs(os.environ[INPUTS_VARIABLE])
     inputs = answers.Reader(os.environ[INPUTS_VARIABLE], cell,
                             load_model=_load_model)
     writer = answers.Writer(os.environ[ANSWERS_VARIABLE], cell)

@@ -339,7 +339,9 @@ def grade(source, settings=None, **overrides):
             shutil.rmtree(output / name, ignore_errors=True)
         output.mkdir(parents=True, exist_ok=True)
         work = output / "work"
-        found = sorted({entry.lesson for entry in gradable})
+        # Later lessons train more: their inputs first, their notebooks
+        # first (longest job first).
+        found = sorted({entry.lesson for entry in gradable}, reverse=True)
         judge = judging.JudgeServer(found, settings.seed, work, solutions,
                                     settings.judge_timeout)
         if settings.progress:
@@ -365,13 +367,11 @@ def grade(source, settings=None, **overrides):
 
 
 def _prepare(work, solutions, lessons, settings, judge):
-    """The template gradebook and the judge's inputs, made side by side."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        template = pool.submit(prepare_template, work, solutions, lessons,
-                               settings.timeout)
-        if lessons:
-            judge.start()
-        return template.result()
+    """The template gradebook; the judge starts listing inputs meanwhile
+    (notebooks may run before it is done: each waits for its inputs)."""
+    if lessons:
+        judge.start()
+    return prepare_template(work, solutions, lessons, settings.timeout)
 
 
 def _grade_all(gradable, template, work, judge, settings, output):

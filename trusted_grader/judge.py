@@ -42,6 +42,7 @@ import numpy as np
 
 from autograder import answers
 from autograder.feedback import FAIL_MARK, CheckFailure
+from autograder.recorder import READY
 from trusted_grader import reference, replay
 
 NO_ANSWERS = ("no answers were recorded for this cell: it did not reach "
@@ -148,6 +149,10 @@ class LessonJudge:
                         (f"hidden_{name}",
                          functools.partial(self._run_hidden, name))):
                     self._collect_cell(cell, name, check)
+        if self.inputs is not None:
+            # Kernels may already be running: this tells them the
+            # lesson's inputs are complete (autograder.recorder waits).
+            (self.inputs / READY).write_text("ready\n", encoding="utf-8")
         return self.keys
 
     def _collect_cell(self, cell, name, check):

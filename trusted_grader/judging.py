@@ -25,11 +25,16 @@ class JudgeFailed(RuntimeError):
 
 
 class JudgeServer:
+    """The run's judge. `start()` returns at once: kernels may start while
+    it lists the calls (each waits for its lesson's inputs); the first
+    `judge()` waits for it to be ready."""
+
     def __init__(self, lessons, seed, work, solutions, timeout):
         self.folder = Path(work) / "judge"
         self.inputs = self.folder / "inputs"
         self.units = Path(work) / "units"
-        for folder in (self.inputs, self.units):
+        for folder in (self.units, self.inputs, *[self.inputs / lesson
+                                     for lesson in lessons]):
             folder.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "trusted_grader.judge", "--serve",
                    "--seed", str(seed), "--inputs", str(self.inputs),
@@ -44,19 +49,26 @@ class JudgeServer:
         self.log_path = self.folder.parent / "judge.log"
 
     def start(self):
-        """Start the judge; return once every lesson's inputs are written."""
+        """Start the judge; it writes each lesson's inputs as it goes."""
         log = open(self.log_path, "a", encoding="utf-8")
         self.process = subprocess.Popen(
             self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=log, text=True, bufsize=1,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()
-        line = self._read_line(self.timeout)
-        reply = json.loads(line)
-        if not reply.get("ready"):
-            raise JudgeFailed(f"the judge did not start: {line[:300]}")
-        self.ready = reply
-        return reply
+        self.ready = None
+
+    def wait_ready(self):
+        """Block until every lesson's inputs are written."""
+        if self.ready is None:
+            line = self._read_line(self.timeout)
+            reply = json.loads(line)
+            if not reply.get("ready"):
+                raise JudgeFailed(f"the judge did not start: {line[:300]}")
+            self.ready = reply
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.write(f"ready: {line}")
+        return self.ready
 
     def _read_line(self, timeout):
         deadline = time.monotonic() + timeout
@@ -81,6 +93,7 @@ class JudgeServer:
         with self.lock:
             if self.process is None or self.process.poll() is not None:
                 self.start()
+            self.wait_ready()
             request = {"lesson": lesson, "answers": str(answers),
                        "library_findings": library_findings}
             try:
