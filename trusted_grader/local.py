@@ -6,8 +6,10 @@ their inputs, the kernel-side recorder answers them with the given
 functions and writes the answers as data, and the judge scores those.
 """
 
+import atexit
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -69,6 +71,7 @@ def _inputs_root():
     (each judge keeps its listed calls for the process's lifetime)."""
     if not _roots:
         _roots.append(tempfile.mkdtemp(prefix="judge-inputs-"))
+        atexit.register(shutil.rmtree, _roots[0], True)
     return _roots[0]
 
 
