@@ -13,6 +13,8 @@ LESSON = "04_keras_cnn"
 PROBE_SIZE = 8
 FAINT_CLASS = PROBE_SIZE  # the probe's answer for faint or empty images
 FAINT_THRESHOLD = 4.0
+# The lesson trains on 60,000 digits in batches of 128.
+STEPS_PER_EPOCH = 469
 
 
 def _keras():
@@ -231,7 +233,34 @@ def _robust_problem(build_robust_cnn, input_shape, num_classes):
     want = {"input_shape": [None, *input_shape],
             "output_shape": [None, num_classes],
             "loss": "categorical_crossentropy"}
-    return models.compile_problem(what, description, want)
+    return models.compile_problem(what, description, want) or \
+        _schedule_problem(what, model)
+
+
+def learning_rate_at(model, step):
+    """The compiled optimizer's learning rate after `step` batches, or
+    None if there is no optimizer or its rate cannot be read."""
+    keras = _keras()
+    optimizer = getattr(model, "optimizer", None)
+    rate = getattr(optimizer, "_learning_rate", None)
+    try:
+        if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+            return float(rate(step))
+        return float(np.asarray(rate)) if rate is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _schedule_problem(what, model):
+    """A learning rate that reaches 0 within the lesson's first epoch."""
+    rate = learning_rate_at(model, STEPS_PER_EPOCH)
+    if rate is not None and rate <= 1e-8:
+        return (f"{what}: after one epoch ({STEPS_PER_EPOCH} batches of "
+                f"128) the learning rate is {rate:.2g}, so training stops "
+                "learning there.\nA schedule's decay_steps counts batches "
+                f"(steps), not epochs: 7 epochs are 7 * {STEPS_PER_EPOCH} "
+                "steps.")
+    return None
 
 
 def all_layers(model):

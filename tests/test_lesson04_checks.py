@@ -126,7 +126,7 @@ def test_hidden_shifted_accuracy_scores(ref):
 # ----------------------------------------------------- build_robust_cnn ---
 
 def robust_variant(keras, translation=0.15, conv=True, functional=False,
-                   compiled=True):
+                   compiled=True, optimizer="adam"):
     def build(input_shape=(28, 28, 1), num_classes=10):
         inputs = keras.Input(shape=input_shape)
         layers = []
@@ -147,10 +147,20 @@ def robust_variant(keras, translation=0.15, conv=True, functional=False,
         else:
             model = keras.Sequential([inputs, *layers])
         if compiled:
-            model.compile(optimizer="adam", loss="categorical_crossentropy",
+            model.compile(optimizer=optimizer() if callable(optimizer)
+                          else optimizer, loss="categorical_crossentropy",
                           metrics=["accuracy"])
         return model
     return build
+
+
+def decay_in_epochs(keras):
+    """The lesson's schedule with its 7 epochs typed as 7 steps."""
+    def optimizer():
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, decay_steps=7, warmup_target=3e-3, warmup_steps=100)
+        return keras.optimizers.Adam(schedule)
+    return optimizer
 
 
 def test_build_robust_cnn_passes_correct_variants(ref, keras, capsys):
@@ -168,6 +178,14 @@ def test_build_robust_cnn_passes_correct_variants(ref, keras, capsys):
 def test_build_robust_cnn_names_the_mistake(keras, changes, clue):
     assert clue in failure_of(check.build_robust_cnn,
                               robust_variant(keras, **changes))
+
+
+def test_a_learning_rate_gone_within_the_first_epoch_is_named(keras):
+    student = robust_variant(keras, optimizer=decay_in_epochs(keras))
+    message = failure_of(check.build_robust_cnn, student)
+    assert "after one epoch (469 batches" in message
+    assert "decay_steps counts batches" in message
+    assert hidden("build_robust_cnn", student) < 3.0
 
 
 @pytest.mark.slow
