@@ -23,7 +23,9 @@ def lesson_judge(lesson, seed, folder):
     """A judge with its calls listed and their inputs in FOLDER."""
     key = (lesson, seed)
     if key not in _judges:
-        _judges[key] = LessonJudge(lesson, seed, Path(folder) / "inputs")
+        # One folder per seed: each judge's inputs stay as it wrote them.
+        _judges[key] = LessonJudge(lesson, seed,
+                                   Path(folder) / f"inputs-{seed}")
         _judges[key].collect()
     return _judges[key]
 
