@@ -1,14 +1,16 @@
 """Find code in a submission that interferes with grading, before it runs.
 
-The checks run in the same Python process as the student's code, so code
-that patches NumPy or the check functions, reaches into the grader's
-frames, or kills the kernel could change what a check reports. No honest
-answer to this course's exercises needs any of that. This scan reads the
-cells the student controls (solution cells and any cell nbgrader does not
-restore) with Python's `ast` module, outside the student's kernel, and lists
-what it finds; the grading command then scores the lesson 0 with status
-`tampered` and says why in grades.csv and the feedback. See
-autograder/README.md for the threat model.
+A second line, not the defence: scores come from the judge, outside the
+kernel, so code that patches NumPy or the checks, forges answers or kills
+the kernel earns nothing either way. No honest answer to this course's
+exercises needs any of that, so this scan reads the cells the student
+controls (solution cells and any cell nbgrader does not restore) with
+Python's `ast` module, outside the student's kernel, and lists what it
+finds to explain odd submissions: the grading command reports them as
+status `tampered` in grades.csv and the feedback. It also reads, for the
+from-scratch exercises, whether a solution cell refers to a library's
+convolution (`library_findings`), which the judge uses beside what the
+kernel recorded. See autograder/README.md for the threat model.
 """
 
 import ast
