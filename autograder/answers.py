@@ -15,7 +15,9 @@ arrays) and FOLDER/NAME-<n>.keras (models).
 
 import json
 import math
+import os
 import re
+import stat
 import zipfile
 from pathlib import Path
 
@@ -140,6 +142,20 @@ def unsupported(type_name, note=""):
     return cls()
 
 
+def regular_file(path):
+    """True for a plain file; False if missing. A symbolic link (which
+    could point at another submission's answers) or anything else that is
+    not a regular file raises DataError."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{Path(path).name} is not a regular file (a "
+                        "link?); answers must be written, not linked")
+    return True
+
+
 class Reader:
     """Decodes a file set written by `Writer`, refusing what is too big."""
 
@@ -147,7 +163,7 @@ class Reader:
         self.folder, self.name = Path(folder), name
         self.load_model = load_model
         json_path = self.folder / f"{name}.json"
-        if not json_path.is_file():
+        if not regular_file(json_path):
             raise DataError(f"{json_path.name} is missing")
         if json_path.stat().st_size > MAX_JSON_BYTES:
             raise DataError(f"{json_path.name} is larger than "
@@ -161,7 +177,7 @@ class Reader:
 
     @staticmethod
     def _read_arrays(path):
-        if not path.is_file():
+        if not regular_file(path):
             return {}
         try:
             with zipfile.ZipFile(path) as archive:
@@ -217,8 +233,12 @@ class Reader:
 
     def _model(self, file_name):
         path = self.folder / file_name
-        if not re.fullmatch(r"[\w.-]+\.keras", file_name) or \
-                not path.is_file():
+        try:
+            present = re.fullmatch(r"[\w.-]+\.keras", file_name) and \
+                regular_file(path)
+        except DataError as error:
+            return unsupported("LinkedModel", str(error))
+        if not present:
             return unsupported("MissingModel", f"{file_name} is missing")
         if path.stat().st_size > MAX_MODEL_BYTES:
             return unsupported("OversizedModel", "larger than "

@@ -71,3 +71,17 @@ def test_missing_oversized_and_malformed_files(tmp_path, monkeypatch):
     monkeypatch.setattr(answers, "MAX_JSON_BYTES", 10)
     with pytest.raises(answers.DataError, match="larger"):
         answers.Reader(tmp_path, "cell")
+
+
+def test_a_link_to_other_answers_is_refused(tmp_path):
+    """A kernel could link its answers to another submission's files,
+    which the judge can read; only files it wrote itself count."""
+    other = tmp_path / "other"
+    writer = answers.Writer(other, "cell")
+    writer.write({"value": writer.encode(np.ones(3))})
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for suffix in (".json", ".npz"):
+        (mine / f"cell{suffix}").symlink_to(other / f"cell{suffix}")
+    with pytest.raises(answers.DataError, match="not a regular file"):
+        answers.Reader(mine, "cell")

@@ -105,10 +105,22 @@ autograder.recorder.answer_call = answer_call
 '''
 
 
+LINKER = '''import os
+
+answers = os.environ.get("COURSE_GRADING_ANSWERS", "answers")
+victim = os.path.join(os.path.dirname(os.path.dirname(answers)),
+                      "honest__{lesson}", "answers")
+for name in os.listdir(answers):
+    os.remove(os.path.join(answers, name))
+    os.symlink(os.path.join(victim, name), os.path.join(answers, name))
+print("LINKED", len(os.listdir(answers)))
+'''
+
+
 def attack_notebook(root, lesson, source, at_end=False):
     notebook = lesson_notebook(root, "notebooks", lesson)
     names = list(module_for(lesson).EXERCISES)
-    code = source.format(names=names)
+    code = source.format(names=names, lesson=lesson)
     if at_end:
         notebook.cells.append(nbformat.v4.new_code_cell(code))
     else:
@@ -127,6 +139,11 @@ def graded(root, tmp_path_factory):
             "forger": attack_notebook(root, lesson, FORGER, at_end=True),
             "recorder": attack_notebook(root, lesson, RECORDER),
         }
+        if lesson == LESSONS[0]:
+            # Links its answers files to an honest classmate's.
+            notebooks["honest"] = lesson_notebook(root, "solutions", lesson)
+            notebooks["linker"] = attack_notebook(root, lesson, LINKER,
+                                                  at_end=True)
         for student, notebook in notebooks.items():
             nbformat.write(notebook, folder / f"{student}_{lesson}.ipynb")
     output = tmp_path_factory.mktemp("graded-judge-attacks")
@@ -161,6 +178,15 @@ def test_forged_answers_escape_the_scan_and_still_earn_nothing(
     _, rows = graded
     assert rows[("forger", lesson)]["status"] == "graded"
     assert float(rows[("forger", lesson)]["score"]) == 0.0
+
+
+def test_answers_linked_to_a_classmates_earn_nothing(graded):
+    output, rows = graded
+    lesson = LESSONS[0]
+    assert float(rows[("honest", lesson)]["score"]) == 10
+    assert rows[("linker", lesson)]["status"] in {"graded", "tampered"}
+    assert float(rows[("linker", lesson)]["score"]) == 0.0
+    assert "LINKED" in outputs_of(output, "linker", lesson)
 
 
 needs_bubblewrap = pytest.mark.skipif(
