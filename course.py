@@ -50,8 +50,11 @@ def set_up():
           flush=True)
     subprocess.run([python(), "-m", "pip", "install", "--quiet",
                     "--upgrade", "pip"], check=True)
+    # setuptools warns about editable installs on every build of the
+    # course's own packages; a newcomer should see only progress lines.
+    quiet = {**os.environ, "PYTHONWARNINGS": "ignore"}
     subprocess.run([python(), "-m", "pip", "install", "--quiet", "-r",
-                    "requirements.txt"], cwd=ROOT, check=True)
+                    "requirements.txt"], cwd=ROOT, check=True, env=quiet)
     STAMP.write_text(wanted)
 
 
@@ -91,10 +94,14 @@ def lab_command(root_dir, *extra):
 
     default_url sets both the page the browser opens and the URL printed
     for copying; tests/test_browser.py starts its server with this too.
+    As root (a container, a cloud VM) JupyterLab refuses to start without
+    --allow-root, so it is added there.
     """
+    root_user = hasattr(os, "geteuid") and os.geteuid() == 0
     return [python(), "-m", "jupyterlab",
             f"--ServerApp.root_dir={root_dir}",
-            f"--LabApp.default_url=/lab/tree/{START_PAGE}", *extra]
+            f"--LabApp.default_url=/lab/tree/{START_PAGE}",
+            *(["--allow-root"] if root_user else []), *extra]
 
 
 def main(argv):

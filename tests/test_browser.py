@@ -132,7 +132,7 @@ def lab(tmp_path_factory):
     (news / "notification.jupyterlab-settings").write_text(
         '{"fetchNews": "false"}')
     command = course.lab_command(
-        root, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+        root, "--no-browser", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}")
     command[0] = sys.executable
