@@ -257,6 +257,8 @@ def test_learner_session_in_jupyterlab(lab, page):
     student = notebook_panel(page, "check.mean_image(mean_image)",
                              has_not_text="BEGIN SOLUTION")
     expect(student).to_have_count(1, timeout=UI)
+    # Run All before the kernel is ready can be lost (seen once in CI).
+    wait_idle(student)
     menu(page, "Run", "Run All Cells")
     # The first stub's NotImplementedError (in the "Try it" cell) stops
     # Run All, as in any notebook; the learner then runs the check.
