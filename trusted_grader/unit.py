@@ -107,9 +107,8 @@ def autograde(spec):
     return result
 
 
-def clear_test_scores(spec):
-    """nbgrader scored the test cells from the kernel's own output; no
-    such score may stand. The judge's points replace these zeros."""
+def change_grades(spec, change):
+    """Call `change(grade)` on every grade of this submission, then save."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{spec['root']}/gradebook.db") as gradebook:
@@ -117,13 +116,21 @@ def clear_test_scores(spec):
             submission = gradebook.find_submission(spec["lesson"],
                                                    spec["student"])
         except MissingEntry:
-            return
+            return  # nothing was recorded, so nothing scores
         for notebook in submission.notebooks:
             for grade in notebook.grades:
-                if grade.cell.cell_type == "code":
-                    grade.auto_score = 0.0
-                    grade.needs_manual_grade = False
+                change(grade)
         gradebook.db.commit()
+
+
+def clear_test_scores(spec):
+    """nbgrader scored the test cells from the kernel's own output; no
+    such score may stand. The judge's points replace these zeros."""
+    def clear(grade):
+        if grade.cell.cell_type == "code":
+            grade.auto_score = 0.0
+            grade.needs_manual_grade = False
+    change_grades(spec, clear)
 
 
 def cell_errors(path):
@@ -203,18 +210,9 @@ def record_scores(spec, results):
 
 def zero_scores(spec):
     """Override every grade of the submission with 0, for the formgrader."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{spec['root']}/gradebook.db") as gradebook:
-        try:
-            submission = gradebook.find_submission(spec["lesson"],
-                                                   spec["student"])
-        except MissingEntry:
-            return  # nothing was recorded, so nothing scores
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                grade.manual_score = 0.0
-        gradebook.db.commit()
+    def zero(grade):
+        grade.manual_score = 0.0
+    change_grades(spec, zero)
 
 
 def finish(spec):
