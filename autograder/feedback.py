@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from autograder import answers
+
 # Captured at import, before any learner code runs, so that a notebook that
 # reassigns np.allclose or np.array_equal cannot change how it is checked.
 _asarray = np.asarray
@@ -72,9 +74,9 @@ def call(func, name, *args, **kwargs):
     except CheckFailure:
         raise
     except Exception as error:
-        arguments = describe_arguments(args, kwargs)
         raise CheckFailure(
-            f"{name}({arguments}) raised {type(error).__name__}: {error}"
+            f"{render_call(name, args, kwargs)} raised "
+            f"{type(error).__name__}: {error}"
         ) from None
 
 
@@ -94,18 +96,111 @@ def call_seconds(func, measured):
     return func.last_seconds if replayed(func) else measured
 
 
+def floating_errors(func, measured):
+    """The floating-point errors of a call (see `FloatingWatch`):
+    measured here, or as the kernel recorded them."""
+    return func.last_floating if replayed(func) else measured
+
+
+# ------------------------------------------------------ calls in messages ---
+#
+# Every message shows a call one way, e.g.
+# shift_image(<uint8 array (5, 6)>, dx=2, dy=0): the first argument by
+# value, the others named as the exercise's API names them; arrays by dtype
+# and shape, numbers by value. The visible checks and the judge (which
+# replays recorded answers) build the same text, so a learner reads the
+# same message in the notebook and in the feedback.
+
+# Parameter names of the exercises, in order (the exercise API in
+# COURSE.md). An exercise missing here shows its arguments by position.
+PARAMETERS = {
+    "mean_image": ("images", "labels", "digit"),
+    "shift_image": ("image", "dx", "dy"),
+    "build_dense_model": ("num_pixels", "num_classes"),
+    "conv_output_size": ("n", "k", "stride", "padding"),
+    "conv2d": ("image", "kernel", "stride", "padding"),
+    "avg_pool2d": ("x", "size", "stride"),
+    "conv2d_fast": ("images", "kernels"),
+    "relu": ("x",),
+    "sigmoid": ("x",),
+    "softmax": ("z",),
+    "max_pool2d": ("x", "size", "stride"),
+    "conv2d_layer": ("x", "kernels", "bias"),
+    "flatten": ("x",),
+    "dense": ("x", "W", "b"),
+    "cnn_forward": ("image", "weights"),
+    "kernel_gradient": ("images", "targets", "kernel"),
+    "learn_kernel": ("images", "targets", "kernel_size", "learning_rate",
+                     "steps"),
+    "build_cnn": ("input_shape", "num_classes"),
+    "shifted_accuracy": ("model", "images", "labels", "shifts"),
+    "build_robust_cnn": ("input_shape", "num_classes"),
+}
+# Arrays the lessons name in their text (lesson 02's A and B): a message
+# shows such an argument by its name. (name, array) pairs.
+_named_arrays = []
+_SHORT = 40  # longest list or tuple shown by value
+
+
+def name_array(name, array):
+    """Show arguments equal to `array` (same dtype, shape and values) by
+    `name` in messages, e.g. the lesson's matrix A."""
+    _named_arrays.append((name, _asarray(array).copy()))
+
+
+def render_call(name, args=(), kwargs=None):
+    """A call as every message shows it:
+    shift_image(<uint8 array (5, 6)>, dx=2, dy=0)."""
+    names = PARAMETERS.get(name, ())
+    parts = []
+    for position, value in enumerate(args):
+        shown = render_value(value)
+        if 0 < position < len(names):
+            shown = f"{names[position]}={shown}"
+        parts.append(shown)
+    parts += [f"{key}={render_value(value)}"
+              for key, value in (kwargs or {}).items()]
+    return f"{name}({', '.join(parts)})"
+
+
 def describe_arguments(args, kwargs):
-    """A compact signature for messages: arrays by shape and dtype."""
-    parts = [describe_value(value) for value in args]
-    parts += [f"{key}={describe_value(value)}"
-              for key, value in kwargs.items()]
-    return ", ".join(parts)
+    """The arguments of a call, shown as `render_call` shows them, for
+    a function whose parameter names are unknown (prefer render_call)."""
+    return render_call("", args, kwargs)[1:-1]
 
 
-def describe_value(value):
+def render_value(value):
+    """One argument for a message: arrays by dtype and shape, numbers and
+    short lists by value, other objects by kind."""
     if isinstance(value, _ndarray):
+        for name, array in _named_arrays:
+            if (value.dtype == array.dtype and value.shape == array.shape
+                    and _array_equal(value, array)):
+                return name
         return f"<{value.dtype} array {value.shape}>"
-    return repr(value)
+    if isinstance(value, np.generic):
+        return repr(value.item())
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(item, (int, float, np.generic)) for item in value):
+            items = ", ".join(render_value(item) for item in value)
+            shown = (f"[{items}]" if isinstance(value, list) else
+                     f"({items}{',' if len(value) == 1 else ''})")
+            if len(shown) <= _SHORT:
+                return shown
+        arrays = all(isinstance(item, _ndarray) for item in value)
+        kind = "arrays" if arrays and value else "items"
+        return f"<{type(value).__name__} of {len(value)} {kind}>"
+    if isinstance(value, dict):
+        return f"<dict of {len(value)} items>"
+    if answers._is_keras_model(value):
+        try:
+            shape = tuple(value.input_shape)
+        except Exception:  # a model not built yet has no input shape
+            return "<Keras model>"
+        return f"<Keras model, input {shape}>"
+    return f"<{type(value).__name__}>"
 
 
 def require_array(value, what):
@@ -338,4 +433,37 @@ class LibraryWatch:
 
     def __exit__(self, *exc):
         sys.setprofile(self._previous)
+        return False
+
+
+class FloatingWatch:
+    """Context manager: the floating-point errors NumPy signals inside it.
+
+    `errors` is then a sorted list of "overflow", "invalid" (e.g. inf/inf)
+    and "divide" (by zero). NumPy reports them to a callback instead of as
+    RuntimeWarnings, which the learner would see but a check would not.
+    Underflow is not watched: np.exp of a very negative number is 0 in a
+    correct, stable sigmoid or softmax.
+    """
+
+    WATCHED = ("divide", "invalid", "overflow")
+
+    def __init__(self):
+        self.errors = []
+        self._state = np.errstate(divide="call", invalid="call",
+                                  over="call", call=self._note)
+
+    def _note(self, kind, flag):
+        # NumPy names them "overflow", "invalid value", "divide by zero".
+        kind = str(kind).split()[0]
+        if kind in self.WATCHED and kind not in self.errors:
+            self.errors.append(kind)
+
+    def __enter__(self):
+        self._state.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._state.__exit__(*exc)
+        self.errors.sort()
         return False

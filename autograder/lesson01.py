@@ -1,5 +1,7 @@
 """Checks for lesson 01: mean_image, shift_image, build_dense_model."""
 
+import re
+
 import numpy as np
 
 from autograder import expected, models, recorder
@@ -10,11 +12,16 @@ from autograder.feedback import (
     compare_arrays,
     fail_on,
     passed,
+    render_call,
     require_array,
     same_array,
 )
 
 LESSON = "01_dense_translation"
+# NumPy's error for a slice assignment whose shapes do not fit.
+_BROADCAST_SHAPES = re.compile(
+    r"could not broadcast input array from shape \(([\d, ]*)\) into "
+    r"shape \(([\d, ]*)\)")
 
 
 # ---------------------------------------------------------------- cases ---
@@ -73,7 +80,7 @@ def _mean_problem(mean_image, images, labels, digit, want):
     """Message for what mean_image got wrong on one case, or None."""
     images_before = images.copy()
     got = call(mean_image, "mean_image", images, labels, digit)
-    what = f"mean_image(images, labels, digit={digit})"
+    what = render_call("mean_image", (images, labels, digit))
     got = require_array(got, what)
     if not same_array(images, images_before):
         return f"{what} modified `images`; work on a copy."
@@ -129,20 +136,77 @@ def _expect_value_error(mean_image, images, labels, digit):
             return
         raise
     raise CheckFailure(
-        f"mean_image(images, labels, digit={digit}) returned a value, but no "
-        f"image has label {digit}: raise ValueError with a clear message "
-        "(np.mean of nothing is nan, with only a warning)."
+        f"{render_call('mean_image', (images, labels, digit))} returned a "
+        f"value, but no image has label {digit}: raise ValueError with a "
+        "clear message (np.mean of nothing is nan, with only a warning)."
     )
 
 
 # ---------------------------------------------------------- shift_image ---
 
+def _shift_too_far(image, dx, dy):
+    return abs(dx) >= image.shape[1] or abs(dy) >= image.shape[0]
+
+
+def _zero_shift_hint(name):
+    """The negative-end slice that a shift of 0 (`name`) empties."""
+    slice_text, fix = (("image[:-dy]", "image[:height - dy]")
+                       if name == "dy" else
+                       ("image[:, :-dx]", "image[:, :width - dx]"))
+    return (f"{name} is 0 here, and a slice such as {slice_text} is then "
+            f"{slice_text.replace(name, '0')}, which is empty because -0 "
+            f"is 0. Slice up to the size instead ({fix}) or handle a "
+            "shift of 0 separately.")
+
+
+def _too_far_hint(image, dx, dy):
+    height, width = image.shape[:2]
+    return (f"A shift as large as the image (here dx={dx}, dy={dy} on "
+            f"{height} rows x {width} columns) moves all content out: the "
+            "result must be all zeros. Check abs(dx) >= width or "
+            "abs(dy) >= height first and return np.zeros_like(image).")
+
+
+def _emptied_by_zero_shift(message, dx, dy):
+    """The zero shift ("dy" or "dx") along whose axis NumPy's broadcast
+    error shows an empty slice, or None. E.g. "could not broadcast input
+    array from shape (0,4) into shape (5,4)" for dy=0: image[:-0]."""
+    found = _BROADCAST_SHAPES.search(message)
+    if not found:
+        return None
+    shapes = [tuple(int(n) for n in re.findall(r"\d+", group))
+              for group in found.groups()]
+    for name, shift, axis in (("dy", dy, 0), ("dx", dx, 1)):
+        if shift == 0 and any(len(shape) == 2 and shape[axis] == 0
+                              for shape in shapes):
+            return name
+    return None
+
+
+def _shift_error_hints(message, image, dx, dy):
+    """Hints for a shift_image that raised: a slice emptied by a shift
+    of 0 (x[:-0]), or a shift as large as the image."""
+    hints = []
+    zero_shift = _emptied_by_zero_shift(message, dx, dy)
+    if zero_shift:
+        hints.append(_zero_shift_hint(zero_shift))
+    if _shift_too_far(image, dx, dy):
+        hints.append(_too_far_hint(image, dx, dy))
+    return hints
+
+
 def _shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
     """Message for what shift_image got wrong on one case, or None."""
     before = image.copy()
-    what = f"shift_image(image, dx={dx}, dy={dy})"
-    got = require_array(call(shift_image, "shift_image", image, dx, dy),
-                        what)
+    what = render_call("shift_image", (image, dx, dy))
+    try:
+        got = call(shift_image, "shift_image", image, dx, dy)
+    except CheckFailure as failure:
+        hints = _shift_error_hints(failure.message, image, dx, dy)
+        if failure.message.startswith(f"{what} raised ") and hints:
+            return "\n".join([failure.message, *hints])
+        raise
+    got = require_array(got, what)
     if not same_array(image, before) or image.dtype != before.dtype:
         return (f"{what} modified its input image; build a new array "
                 "(e.g. np.zeros_like(image)) instead.")
@@ -160,6 +224,8 @@ def _shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
         if same_array(got, swapped):
             return (f"{problem}\nRows and columns swapped: dx moves columns "
                     "(axis 1), dy moves rows (axis 0).")
+        if _shift_too_far(image, dx, dy):
+            return f"{problem}\n{_too_far_hint(image, dx, dy)}"
         if not (got[want == 0] == 0).all():
             return (f"{problem}\nVacated pixels must be 0; nothing may wrap "
                     "around or stay behind.")
@@ -191,8 +257,8 @@ def shift_image(shift_image):
 
 def _dense_problem(build_dense_model, num_pixels, num_classes, want):
     """Message for what the built model gets wrong, or None."""
-    what = f"build_dense_model(num_pixels={num_pixels}, " \
-           f"num_classes={num_classes})"
+    what = render_call("build_dense_model", (),
+                       {"num_pixels": num_pixels, "num_classes": num_classes})
     model = call(build_dense_model, "build_dense_model",
                  num_pixels=num_pixels, num_classes=num_classes)
     return models.architecture_problem(

@@ -1,7 +1,8 @@
-"""Checks for lesson 02: conv_output_size, conv2d, conv2d_fast.
+"""Checks for lesson 02: conv_output_size, conv2d, avg_pool2d, conv2d_fast.
 
-conv2d and conv2d_fast are "from scratch": a version that calls a library's
-convolution (TensorFlow/Keras, SciPy's signal or ndimage, PyTorch, ...) fails
+conv2d, avg_pool2d and conv2d_fast are "from scratch": a version that calls a
+library's convolution or pooling (TensorFlow/Keras, SciPy's signal or
+ndimage, PyTorch, ...) fails
 the visible check with the reason and gets 0 hidden points. `_Scratch`
 combines the two detectors of `autograder.feedback`: the function's bytecode
 is scanned for library names before it runs (`library_references`), and every
@@ -28,8 +29,10 @@ from autograder.feedback import (
     compare_arrays,
     fail_on,
     library_references,
+    name_array,
     passed,
     recorded_library_use,
+    render_call,
     require_array,
     same_array,
 )
@@ -46,12 +49,16 @@ A = np.array([[1, 2, 0, 2, 3],
 B = np.array([[3, 1, 1],
               [2, 3, 1],
               [2, 2, 3]])
+# Messages show them by the names the lesson gives them: conv2d(A, ...).
+name_array("A", A)
+name_array("B", B)
 
 # conv2d_fast must be vectorized: this many images and filters in SPEED_LIMIT
 # seconds. The reference takes a few milliseconds; a Python loop over the
 # 216,320 windows takes seconds.
 SPEED_CASE = {"images": 40, "size": 28, "filters": 8, "kernel": 3}
 SPEED_LIMIT = 0.5
+POOL_SIZE = 2  # avg_pool2d's default, as Keras' AveragePooling2D
 
 
 # ---------------------------------------------------------------- cases ---
@@ -99,6 +106,7 @@ def visible_inputs():
                  "reason": "a 6x6 kernel does not fit in the 5x5 image"},
             ],
         },
+        "avg_pool2d": {"cases": _pool_inputs(np.random.default_rng(212))},
         "conv2d_fast": {
             "cases": [
                 {"images": np.round(rng.normal(0, 1, (3, 6, 7)), 2),
@@ -112,6 +120,32 @@ def visible_inputs():
                       "kernels": np.ones((5, 5, 1))},
         },
     }
+
+
+def _padded_feature_map():
+    """conv2d(A, B, padding=1): the lesson's 5x5 feature map."""
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(A, 1), (3, 3))
+    return np.einsum("ijuv,uv->ij", windows, B).astype(np.float64)
+
+
+def _pool_inputs(rng):
+    """avg_pool2d's visible cases: each one exposes a likely mistake."""
+    # Channel c holds values in [10c, 10c + 1): a value averaged with
+    # another channel's is easy to recognise.
+    channels = rng.random((6, 6, 3)).round(3) + 10.0 * np.arange(3)
+    return [
+        # The lesson's padded 29/28/25 feature map: the last row and
+        # column do not fit a 2x2 window and are dropped.
+        {"x": _padded_feature_map(), "size": 2, "stride": None},
+        {"x": rng.integers(0, 10, (6, 6)), "size": 2, "stride": None},
+        {"x": channels, "size": 2, "stride": None},
+        {"x": rng.permutation(42).reshape(7, 6).astype(np.float64),
+         "size": 3, "stride": 2},
+        {"x": rng.integers(150, 256, (4, 6), dtype=np.uint8), "size": 2,
+         "stride": None},
+        {"x": rng.permutation(36).reshape(6, 6).astype(np.float64),
+         "size": 3, "stride": None},
+    ]
 
 
 def _or_none(conv2d, *args):
@@ -145,6 +179,13 @@ def conv_variants(conv2d, image, kernel, stride, padding):
             for key, value in variants.items()}
 
 
+def pool_variants(avg_pool2d, x, size, stride):
+    """The reference's result, and stride 1 where the default is tested."""
+    return {"expected": avg_pool2d(x, size, stride),
+            "stride_one": (avg_pool2d(x, size, 1) if stride is None
+                           else None)}
+
+
 def fast_variants(conv2d_fast, images, kernels):
     return {"expected": conv2d_fast(images, kernels),
             "flipped": conv2d_fast(images, kernels[::-1, ::-1])}
@@ -159,6 +200,9 @@ def build_expected(ref):
     for case in cases["conv2d"]["cases"]:
         case.update(conv_variants(ref.conv2d, case["image"], case["kernel"],
                                   case["stride"], case["padding"]))
+    for case in cases["avg_pool2d"]["cases"]:
+        case.update(pool_variants(ref.avg_pool2d, case["x"], case["size"],
+                                  case["stride"]))
     for case in cases["conv2d_fast"]["cases"]:
         case.update(fast_variants(ref.conv2d_fast, case["images"],
                                   case["kernels"]))
@@ -199,9 +243,10 @@ class _Scratch:
 
 
 def _library_message(name, found):
-    return (f"{name} uses {found}.\nThis exercise computes the convolution "
+    what = "pooling" if "pool" in name else "convolution"
+    return (f"{name} uses {found}.\nThis exercise computes the {what} "
             "from scratch: use NumPy only (slicing, np.pad, np.sum, @). A "
-            "library's convolution gets no points.")
+            f"library's {what} gets no points.")
 
 
 def _value_error_problem(run, args, kwargs, what, reason):
@@ -222,7 +267,8 @@ def _value_error_problem(run, args, kwargs, what, reason):
 
 def _size_problem(conv_output_size, n, k, stride, padding, want):
     """Message for what conv_output_size got wrong on one case, or None."""
-    what = f"conv_output_size({n}, {k}, stride={stride}, padding={padding})"
+    what = render_call("conv_output_size", (n, k),
+                       {"stride": stride, "padding": padding})
     got = call(conv_output_size, "conv_output_size", n, k, stride=stride,
                padding=padding)
     if isinstance(got, (float, np.floating)) and float(got).is_integer():
@@ -256,7 +302,8 @@ def _size_hint(got, want, n, k, stride, padding):
 
 
 def _size_error_problem(conv_output_size, n, k, stride, padding):
-    what = f"conv_output_size({n}, {k}, stride={stride}, padding={padding})"
+    what = render_call("conv_output_size", (n, k),
+                       {"stride": stride, "padding": padding})
     problem = _value_error_problem(
         lambda: call(conv_output_size, "conv_output_size", n, k,
                      stride=stride, padding=padding), (), {}, what,
@@ -363,7 +410,8 @@ def _conv_hint(got, variants, stride, padding):
 
 def _conv_problem(run, image, kernel, stride, padding, label, variants):
     """Message for what conv2d got wrong on one case, or None."""
-    what = f"conv2d({label}, stride={stride}, padding={padding})"
+    what = render_call("conv2d", (image, kernel),
+                       {"stride": stride, "padding": padding})
     image_before, kernel_before = image.copy(), kernel.copy()
     got = require_array(run(image, kernel, stride=stride, padding=padding),
                         what)
@@ -380,8 +428,8 @@ def _conv_problem(run, image, kernel, stride, padding, label, variants):
 
 
 def _conv_error_problem(run, case):
-    what = (f"conv2d({case['label']}, stride={case['stride']}, "
-            f"padding={case['padding']})")
+    what = render_call("conv2d", (case["image"], case["kernel"]),
+                       {"stride": case["stride"], "padding": case["padding"]})
     return _value_error_problem(
         run, (case["image"], case["kernel"]),
         {"stride": case["stride"], "padding": case["padding"]}, what,
@@ -404,12 +452,106 @@ def conv2d(conv2d):
            "side, float output, ValueError for bad arguments.")
 
 
+# ----------------------------------------------------------- avg_pool2d ---
+
+POOL_STRIDE_ONE = ("Looks like stride 1: when stride is None the default "
+                   "stride is size ({size}), as in Keras' AveragePooling2D, "
+                   "so windows do not overlap.")
+POOL_DROPPED = ("Windows that do not fit are dropped (Keras' "
+                "padding='valid'): the output has (n - size) // stride + 1 "
+                "rows and columns, like conv_output_size(n, size, stride).")
+POOL_CHANNELS = ("Keep the channels separate and last: (H, W, C) pools to "
+                 "(H', W', C), each channel averaged on its own.")
+POOL_MIXED = ("Pooling mixes channels: every output channel holds the same "
+              "mean of all channels. Average each window over its rows and "
+              "columns only (axis=(0, 1)), not over the channel axis.")
+POOL_FLOORED = ("The fractions were cut off: that is integer division "
+                "(//) or an int result. The mean of 1 and 2 is 1.5: divide "
+                "with / and return floats.")
+POOL_WRAPPED = ("The window sums wrapped around: adding uint8 pixels "
+                "with + stays uint8, so 200 + 100 gives 44. Convert to "
+                "float first (x.astype(float)) or use np.mean, which "
+                "accumulates in float.")
+
+
+def _pool_call(run, x, size, stride):
+    """(what, result): the defaults left out where a case tests them."""
+    kwargs = {}
+    if size != POOL_SIZE or stride is not None:
+        kwargs["size"] = size
+    if stride is not None:
+        kwargs["stride"] = stride
+    what = render_call("avg_pool2d", (x,), kwargs)
+    return what, run(x, **kwargs)
+
+
+def _pool_hint(got, x, size, stride, variants):
+    want = variants["expected"]
+    step = size if stride is None else stride
+    if variants["stride_one"] is not None and close_array(
+            got, variants["stride_one"]):
+        return POOL_STRIDE_ONE.format(size=size)
+    if got.shape != want.shape:
+        if stride is None and got.shape[:2] == (x.shape[0] - size + 1,
+                                                x.shape[1] - size + 1):
+            return POOL_STRIDE_ONE.format(size=size)
+        ceil = tuple(-(-(n - size) // step) + 1 for n in x.shape[:2])
+        if got.shape[:2] == ceil:
+            return POOL_DROPPED
+        if x.ndim == 3:
+            return POOL_CHANNELS
+        return None
+    if x.ndim == 3 and x.shape[2] > 1 and close_array(
+            got, np.broadcast_to(want.mean(axis=2, keepdims=True),
+                                 want.shape), 1e-6, 1e-6):
+        return POOL_MIXED
+    if x.dtype == np.uint8:
+        sums = np.rint(want * size * size)
+        if close_array(got, (sums % 256) / (size * size)):
+            return POOL_WRAPPED
+    if close_array(got, np.floor(want)) or close_array(got, np.trunc(want)):
+        return POOL_FLOORED
+    return None
+
+
+def _pool_problem(run, x, size, stride, variants):
+    """Message for what avg_pool2d got wrong on one case, or None."""
+    before = x.copy()
+    what, got = _pool_call(run, x, size, stride)
+    got = require_array(got, what)
+    if not same_array(x, before):
+        return f"{what} modified its input; return a new array instead."
+    want = variants["expected"]
+    if got.shape == want.shape and got.dtype.kind in "iub":
+        hint = (POOL_FLOORED if close_array(got, np.floor(want))
+                or close_array(got, np.trunc(want)) else
+                "Return floats: a mean is rarely a whole number.")
+        return (f"{what}: dtype {got.dtype}, expected a float dtype "
+                f"(e.g. float64).\n{hint}")
+    problem = compare_arrays(got, want, what, dtype="float",
+                             **_tolerances(want))
+    if problem is None:
+        return None
+    hint = _pool_hint(got, x, size, stride, variants)
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def avg_pool2d(avg_pool2d):
+    """Visible check of avg_pool2d: the lesson's feature map, then others."""
+    run = _Scratch(avg_pool2d, "avg_pool2d")
+    for case in _cases("avg_pool2d")["cases"]:
+        problem = _pool_problem(run, case["x"], case["size"], case["stride"],
+                                case)
+        fail_on(problem)
+    passed("avg_pool2d: window means, stride defaults to size, windows "
+           "that do not fit dropped, channels apart, float output.")
+
+
 # ---------------------------------------------------------- conv2d_fast ---
 
 def _fast_problem(run, images, kernels, variants):
     """Message for what conv2d_fast got wrong on one case, or None."""
-    what = (f"conv2d_fast(<{images.dtype} images {images.shape}>, "
-            f"<{kernels.dtype} kernels {kernels.shape}>)")
+    what = render_call("conv2d_fast", (images, kernels))
     images_before, kernels_before = images.copy(), kernels.copy()
     got = require_array(run(images, kernels), what)
     if not (same_array(images, images_before) and
@@ -456,8 +598,8 @@ def _speed_problem(run):
             break
     out = size - kernel + 1
     if got.shape != (len(images), out, out, SPEED_CASE["filters"]):
-        return (f"conv2d_fast on {images.shape} images and {kernels.shape} "
-                f"kernels: shape {got.shape}, expected "
+        return (f"{render_call('conv2d_fast', (images, kernels))}: shape "
+                f"{got.shape}, expected "
                 f"{(len(images), out, out, SPEED_CASE['filters'])}.")
     if min(seconds) > SPEED_LIMIT:
         return (f"conv2d_fast took {min(seconds):.2f} s for "
@@ -479,7 +621,7 @@ def conv2d_fast(conv2d_fast):
     error = data["error"]
     problem = _value_error_problem(
         run, (error["images"], error["kernels"]), {},
-        "conv2d_fast(<images (2, 4, 4)>, <kernels (5, 5, 1)>)",
+        render_call("conv2d_fast", (error["images"], error["kernels"])),
         "the 5x5 kernels do not fit in the 4x4 images")
     fail_on(problem)
     problem = _speed_problem(run)
@@ -488,7 +630,7 @@ def conv2d_fast(conv2d_fast):
            "channels last, float output, vectorized.")
 
 
-EXERCISES = ("conv_output_size", "conv2d", "conv2d_fast",)
-FROM_SCRATCH = ("conv2d", "conv2d_fast")
+EXERCISES = ("conv_output_size", "conv2d", "avg_pool2d", "conv2d_fast",)
+FROM_SCRATCH = ("conv2d", "avg_pool2d", "conv2d_fast")
 # Test cells record answers for the judge when graded.
 recorder.install(globals(), EXERCISES, FROM_SCRATCH)

@@ -36,15 +36,17 @@ import numpy as np
 from autograder import expected, recorder
 from autograder.feedback import (
     CheckFailure,
+    FloatingWatch,
     LibraryWatch,
     call,
     close_array,
     compare_arrays,
-    describe_arguments,
     fail_on,
+    floating_errors,
     library_references,
     passed,
     recorded_library_use,
+    render_call,
     require_array,
     same_array,
 )
@@ -56,6 +58,7 @@ POOL_SIZE = 2  # the lesson's MaxPooling2D((2, 2))
 # Captured at import, before any learner code runs.
 _isfinite = np.isfinite
 _isin = np.isin
+_isclose = np.isclose
 
 
 # ------------------------------------------- no TensorFlow in the answer ---
@@ -143,6 +146,7 @@ def visible_inputs():
              "filters": 2, "classes": 5, "images": 1,
              "large_logits": True},
         ]},
+        **kernel_inputs(np.random.default_rng(313)),
     }
 
 
@@ -190,6 +194,16 @@ def build_expected(ref):
                                           case["bias"])
     for case in cases["dense"]["cases"]:
         case["expected"] = ref.dense(case["x"], case["W"], case["b"])
+    for case in cases["kernel_gradient"]["cases"]:
+        _with_targets(ref, case)
+        case["expected"] = ref.kernel_gradient(case["images"],
+                                               case["targets"],
+                                               case["kernel"])
+    for case in cases["learn_kernel"]["cases"]:
+        _with_targets(ref, case)
+        case["expected"] = ref.learn_kernel(
+            case["images"], case["targets"], case["kernel_size"],
+            case["learning_rate"], case["steps"])
     return cases
 
 
@@ -198,7 +212,7 @@ def _cases(exercise):
 
 
 def _what(name, *args, **kwargs):
-    return f"{name}({describe_arguments(args, kwargs)})"
+    return render_call(name, args, kwargs)
 
 
 def _quiet(problem_function):
@@ -226,16 +240,23 @@ def _first_nonfinite(array):
     return tuple(int(i) for i in bad[0]) if len(bad) else None
 
 
-def _called(func, name, x, want, what, atol, rtol, dtype="float"):
+def _called(func, name, x, want, what, atol, rtol, dtype="float",
+            overflow=False):
     """Call an element-wise function; message about its result or None,
-    plus the result (a plain ndarray) for hints."""
+    plus the result (a plain ndarray) for hints. With `overflow`, right
+    values computed through a floating-point overflow fail too."""
     before = x.copy()
-    got = require_array(_call(func, name, x), what)
+    with FloatingWatch() as floating:
+        got = require_array(_call(func, name, x), what)
     if not same_array(x, before):
         return (f"{what} modified its input; return a new array "
                 "instead."), got
-    return compare_arrays(got, want, what, atol=atol, rtol=rtol,
-                          dtype=dtype), got
+    problem = compare_arrays(got, want, what, atol=atol, rtol=rtol,
+                             dtype=dtype)
+    if problem is None and overflow and "overflow" in floating_errors(
+            func, floating.errors):
+        problem = f"{what}: {HIDDEN_OVERFLOW[name]}"
+    return problem, got
 
 
 # ----------------------------------------------------------------- relu ---
@@ -276,6 +297,24 @@ OVERFLOW_CURES = {
     "softmax": ("Subtract each row's maximum first (keepdims=True): the "
                 "result is the same, and np.exp then sees numbers <= 0."),
 }
+# Right values computed through an overflow (a RuntimeWarning the learner
+# sees in the notebook): the exercise asks for none.
+HIDDEN_OVERFLOW = {
+    "sigmoid": (
+        "right values, but np.exp overflowed to inf on the way (NumPy's "
+        "RuntimeWarning \"overflow encountered in exp\"): they come out "
+        "right only because 1 / (1 + inf) is 0.\n"
+        "np.exp(1000) is inf (in float64 anything above about 709 is), and "
+        "the equivalent form np.exp(x) / (1 + np.exp(x)) gives inf / inf "
+        "= nan at x = 1000. np.where computes both of its branches, so an "
+        "overflow in the branch it drops counts too.\n"
+        + OVERFLOW_CURES["sigmoid"]),
+    "softmax": (
+        "right values, but np.exp overflowed to inf on the way (NumPy's "
+        "RuntimeWarning \"overflow encountered in exp\"); with other "
+        "logits that inf gives inf / inf = nan.\n"
+        + OVERFLOW_CURES["softmax"]),
+}
 
 
 def _overflow_hint(name, got, x):
@@ -291,9 +330,10 @@ def _overflow_hint(name, got, x):
 @_quiet
 def _sigmoid_problem(sigmoid, x, want):
     what = _what("sigmoid", x)
-    problem, got = _called(sigmoid, "sigmoid", x, want, what, 1e-7, 1e-6)
-    if problem is None:
-        return None
+    problem, got = _called(sigmoid, "sigmoid", x, want, what, 1e-7, 1e-6,
+                           overflow=True)
+    if problem is None or HIDDEN_OVERFLOW["sigmoid"] in problem:
+        return problem
     if got.shape == want.shape:
         hint = _overflow_hint("sigmoid", got, x)
         if hint is None and close_array(got, 1 - want, 1e-7, 1e-6):
@@ -319,19 +359,42 @@ def _softmax_problem(softmax, z, want, wrong_axis):
     what = _what("softmax", z)
     try:
         problem, got = _called(softmax, "softmax", z, want, what, 1e-7,
-                               1e-6)
+                               1e-6, overflow=True)
     except CheckFailure as failure:
         if "raised" in failure.message and z.ndim == 1:
             return (f"{failure.message}\nz may be one vector (1-D) or a "
                     "batch: work along the last axis (axis=-1).")
         raise
-    if problem is None:
-        return None
+    if problem is None or HIDDEN_OVERFLOW["softmax"] in problem:
+        return problem
     hint = None
     if got.shape == want.shape:
-        hint = _overflow_hint("softmax", got, z) or _softmax_hint(
-            got, z, wrong_axis)
+        hint = _global_max_hint(got, z) or _overflow_hint(
+            "softmax", got, z) or _softmax_hint(got, z, wrong_axis)
     return f"{problem}\n{hint}" if hint else problem
+
+
+def _global_max_hint(got, z):
+    """Recognise one maximum subtracted for a whole batch (z - z.max()):
+    in a row far below it every np.exp underflows to 0, and 0/0 is nan."""
+    index = _first_nonfinite(got)
+    if index is None or z.ndim < 2:
+        return None
+    row = index[:-1]
+    exponentials = np.exp(z - z.max())
+    if (exponentials[row] != 0).any():
+        return None
+    global_max = exponentials / exponentials.sum(axis=-1, keepdims=True)
+    atol, rtol = _tolerance(z)
+    if not _isclose(got, global_max, atol=atol, rtol=rtol,
+                    equal_nan=True).all():
+        return None
+    place = ", ".join(str(i) for i in row)
+    return (f"Row z[{place}] (maximum {z[row].max():g}) lies far below the "
+            f"maximum of the whole array ({z.max():g}), which was "
+            "subtracted from every row: every np.exp(z - z.max()) in that "
+            "row underflowed to 0, and 0/0 is nan. Subtract each row's own "
+            "maximum: z.max(axis=-1, keepdims=True).")
 
 
 def _softmax_hint(got, z, wrong_axis):
@@ -540,9 +603,23 @@ def flatten(flatten):
 # ---------------------------------------------------------------- dense ---
 
 @_quiet
+def _dense_layout(W):  # noqa: N803 - the API's name
+    inputs, outputs = W.shape
+    return (f"W has shape (n_in, n_out) in Keras' layout (here {W.shape}: "
+            f"{inputs} inputs, {outputs} outputs): compute x @ W + b, with "
+            "no transpose.")
+
+
 def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
     what = _what("dense", x, W, b)
-    got = require_array(_call(dense, "dense", x, W, b), what)
+    try:
+        got = require_array(_call(dense, "dense", x, W, b), what)
+    except CheckFailure as failure:
+        # x @ W.T + b on a non-square W: a matmul shape error.
+        if (failure.message.startswith(f"{what} raised ValueError")
+                and W.ndim == 2 and x.shape[-1] == W.shape[0]):
+            return f"{failure.message}\n{_dense_layout(W)}"
+        raise
     atol, rtol = _tolerance(x, W)
     problem = compare_arrays(got, want, what, atol=atol, rtol=rtol,
                              dtype="float")
@@ -551,8 +628,7 @@ def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
     hint = None
     if got.shape == want.shape:
         if W.shape[0] == W.shape[1] and close_array(got, x @ W.T + b):
-            hint = ("Looks like W transposed: Keras stores W as (inputs, "
-                    "outputs), so the layer computes x @ W + b.")
+            hint = f"Looks like x @ W.T + b. {_dense_layout(W)}"
         elif close_array(got, x @ W):
             hint = "The bias b is missing."
     elif x.ndim == 2 and got.ndim == 1:
@@ -676,8 +752,7 @@ FORWARD_HINTS = {
 
 @_quiet
 def _forward_problem(cnn_forward, architecture, weights, image, want):
-    what = _what("cnn_forward", image, "weights")
-    what = what.replace("'weights'", "weights")
+    what = _what("cnn_forward", image, list(weights))
     try:
         got = require_array(
             _call(cnn_forward, "cnn_forward", image, list(weights)), what)
@@ -749,8 +824,184 @@ def cnn_forward(cnn_forward):
            "on random models, large logits included.")
 
 
+# ------------------------------------------ kernel_gradient, learn_kernel ---
+
+def kernel_inputs(rng):
+    """Inputs of the visible kernel_gradient and learn_kernel cases.
+
+    Kernels are not symmetric (a flipped gradient shows) and batches have
+    more than one image (a gradient not averaged over them shows). Pixels
+    are centred on 0, so that gradient descent converges in few steps.
+    """
+    def problem(count, height, width, kernel_shape):
+        images = rng.uniform(-1, 1, (count, height, width)).round(3)
+        true_kernel = rng.uniform(-1, 1, kernel_shape).round(2)
+        return images, true_kernel
+
+    gradient_cases = []
+    for count, height, width, kernel_shape in ((3, 7, 6, (3, 3)),
+                                               (2, 5, 8, (2, 3)),
+                                               (4, 6, 6, (3, 3))):
+        images, true_kernel = problem(count, height, width, kernel_shape)
+        gradient_cases.append({
+            "images": images, "true_kernel": true_kernel,
+            "kernel": rng.uniform(-1, 1, kernel_shape).round(2)})
+    learn_cases = []
+    for count, size, kernel_size, learning_rate, steps in (
+            (4, 8, 3, 0.05, 100), (3, 7, 2, 0.05, 20)):
+        images, true_kernel = problem(count, size, size,
+                                      (kernel_size, kernel_size))
+        learn_cases.append({"images": images, "true_kernel": true_kernel,
+                            "kernel_size": kernel_size,
+                            "learning_rate": learning_rate,
+                            "steps": steps})
+    return {"kernel_gradient": {"cases": gradient_cases},
+            "learn_kernel": {"cases": learn_cases}}
+
+
+def _with_targets(ref, case):
+    """A case with the feature maps its true kernel makes (the targets)."""
+    case["targets"] = ref.feature_maps(case["images"], case["true_kernel"])
+    return case
+
+
+GRADIENT_HINTS = {
+    "sign": ("That is minus the gradient: the error is prediction - "
+             "target, feature_maps(images, kernel) - targets. With target - "
+             "prediction every step of gradient descent goes uphill."),
+    "batch_sum": ("That is {count} times the gradient: the loss averages "
+                  "over the N = {count} images, so divide the sum by "
+                  "len(images)."),
+    "positions": ("Divided by the number of output positions too: the loss "
+                  "sums over positions and averages over the images only."),
+    "flipped": ("The gradient is flipped (turned by 180 degrees): "
+                "gradient[i, j] pairs error[n, r, c] with images[n, r + i, "
+                "c + j], the pixel that kernel[i, j] multiplied."),
+    "twice": ("Twice the gradient: the loss has a factor 1/2 that cancels "
+              "the 2 from differentiating the square."),
+}
+
+
+def _gradient_hint(got, want, count, positions):
+    """Name the mistake whose result `got` is, or None."""
+    variants = {"sign": -want, "batch_sum": count * want,
+                "positions": want / positions, "flipped": want[::-1, ::-1],
+                "twice": 2 * want}
+    atol, rtol = 1e-6 * max(1.0, float(np.abs(want).max())), 1e-6
+    for name, variant in variants.items():
+        if not close_array(variant, want, atol, rtol) and close_array(
+                got, variant, atol, rtol):
+            return GRADIENT_HINTS[name].format(count=count)
+    return None
+
+
+@_quiet
+def _gradient_problem(kernel_gradient, images, targets, kernel, want):
+    what = _what("kernel_gradient", images, targets, kernel)
+    before = [images.copy(), targets.copy(), kernel.copy()]
+    got = require_array(_call(kernel_gradient, "kernel_gradient", images,
+                              targets, kernel), what)
+    if not all(same_array(now, old) for now, old in
+               zip((images, targets, kernel), before)):
+        return f"{what} modified its input; return a new array instead."
+    if got.shape != want.shape and got.shape in (targets.shape,
+                                                 targets.shape[1:]):
+        return (f"{what}: shape {got.shape}, expected {want.shape}.\nThat "
+                "is the shape of the error maps; the gradient has one "
+                "number per kernel weight: sum each weight's products over "
+                "the images and positions.")
+    problem = compare_arrays(got, want, what, dtype="float",
+                             atol=1e-6 * max(1.0, float(np.abs(want).max())),
+                             rtol=1e-6)
+    if problem is None:
+        return None
+    hint = None
+    if got.shape == want.shape and got.dtype.kind == "f":
+        hint = _gradient_hint(got, want, len(images),
+                              targets.shape[1] * targets.shape[2])
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def kernel_gradient(kernel_gradient):
+    """Visible check of kernel_gradient against the reference."""
+    for case in _cases("kernel_gradient")["cases"]:
+        fail_on(_gradient_problem(kernel_gradient, case["images"],
+                                  case["targets"], case["kernel"],
+                                  case["expected"]))
+    passed("kernel_gradient: the error is prediction - target, each weight "
+           "paired with the pixels it multiplied, averaged over the images.")
+
+
+LEARN_DIVERGED = ("The kernel grew without bound ({largest}): gradient "
+                  "descent went uphill. Subtract the gradient (kernel -= "
+                  "learning_rate * gradient), and check that "
+                  "kernel_gradient passes its check: a wrong sign, or a "
+                  "gradient N times too large, makes the steps overshoot.")
+LEARN_ZEROS = ("The kernel is still all zeros: update it at every step "
+               "with kernel = kernel - learning_rate * kernel_gradient("
+               "images, targets, kernel).")
+LEARN_FLIPPED = ("That is the learned kernel flipped by 180 degrees: "
+                 "gradient descent learns the kernel that "
+                 "feature_maps(images, kernel) uses, with no flip.")
+LEARN_RECIPE = ("Start from np.zeros((kernel_size, kernel_size)) and take "
+                "exactly `steps` steps of kernel -= learning_rate * "
+                "kernel_gradient(images, targets, kernel).")
+
+
+@_quiet
+def _learn_problem(learn_kernel, case, want):
+    """Message for what learn_kernel got wrong on one case, or None."""
+    images, targets = case["images"], case["targets"]
+    settings = {"kernel_size": case["kernel_size"],
+                "learning_rate": case["learning_rate"],
+                "steps": case["steps"]}
+    what = _what("learn_kernel", images, targets, **settings)
+    before = [images.copy(), targets.copy()]
+    got = require_array(_call(learn_kernel, "learn_kernel", images, targets,
+                              **settings), what)
+    if not all(same_array(now, old) for now, old in
+               zip((images, targets), before)):
+        return f"{what} modified its input; return a new array instead."
+    true_kernel = case["true_kernel"]
+    if got.shape == want.shape and got.dtype.kind == "f" and bool(
+            _isfinite(got).all()):
+        # A correct alternative (another solver, another start) may differ
+        # from the reference's descent, but it is no further from the truth.
+        reference_error = float(np.abs(want - true_kernel).max())
+        if float(np.abs(got - true_kernel).max()) <= max(
+                1.5 * reference_error, 1e-6):
+            return None
+    problem = compare_arrays(got, want, what, dtype="float",
+                             atol=1e-6, rtol=1e-5)
+    if problem is None:
+        return None
+    hint = None
+    if got.shape == want.shape and got.dtype.kind == "f":
+        largest = float(np.abs(got).max()) if got.size else 0.0
+        if not bool(_isfinite(got).all()) or largest > 1e3 * max(
+                1.0, float(np.abs(want).max())):
+            hint = LEARN_DIVERGED.format(largest=f"largest |weight| "
+                                         f"{largest:.3g}")
+        elif not got.any():
+            hint = LEARN_ZEROS
+        elif close_array(got[::-1, ::-1], want, 1e-4, 1e-4):
+            hint = LEARN_FLIPPED
+        else:
+            hint = LEARN_RECIPE
+    return f"{problem}\n{hint}" if hint else problem
+
+
+def learn_kernel(learn_kernel):
+    """Visible check of learn_kernel: the kernel gradient descent finds."""
+    for case in _cases("learn_kernel")["cases"]:
+        fail_on(_learn_problem(learn_kernel, case, case["expected"]))
+    passed("learn_kernel: gradient descent from zeros recovers the kernel "
+           "that made the feature maps.")
+
+
 EXERCISES = ("relu", "sigmoid", "softmax", "max_pool2d", "conv2d_layer",
-             "flatten", "dense", "cnn_forward")
+             "flatten", "dense", "cnn_forward", "kernel_gradient",
+             "learn_kernel")
 FROM_SCRATCH = EXERCISES  # every call goes through _call
 # Test cells record answers for the judge when graded.
 recorder.install(globals(), EXERCISES, FROM_SCRATCH)

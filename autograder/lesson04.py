@@ -7,6 +7,7 @@ from autograder.feedback import (
     call,
     fail_on,
     passed,
+    render_call,
 )
 
 LESSON = "04_keras_cnn"
@@ -111,7 +112,8 @@ def _cases(exercise):
 # ------------------------------------------------------------ build_cnn ---
 
 def _cnn_problem(build_cnn, input_shape, num_classes, want):
-    what = f"build_cnn(input_shape={input_shape}, num_classes={num_classes})"
+    what = render_call("build_cnn", (), {"input_shape": input_shape,
+                                         "num_classes": num_classes})
     model = call(build_cnn, "build_cnn", input_shape=input_shape,
                  num_classes=num_classes)
     return models.architecture_problem(what, model, want)
@@ -134,7 +136,8 @@ def _accuracy_problem(shifted_accuracy, kind, images, labels, shifts,
     """Message for what shifted_accuracy got wrong on one model, or None."""
     model = probe_model(kind)
     before = images.copy()
-    what = f"shifted_accuracy(<{kind} model>, images, labels, {shifts})"
+    what = render_call("shifted_accuracy",
+                       (model, images, labels, list(shifts)))
     got = call(shifted_accuracy, "shifted_accuracy", model, images, labels,
                list(shifts))
     if not isinstance(got, dict):
@@ -211,8 +214,9 @@ def translation_layers(model):
 def _robust_problem(build_robust_cnn, input_shape, num_classes):
     """Message for what the robust model lacks, or None."""
     keras = _keras()
-    what = (f"build_robust_cnn(input_shape={input_shape}, "
-            f"num_classes={num_classes})")
+    what = render_call("build_robust_cnn", (),
+                       {"input_shape": input_shape,
+                        "num_classes": num_classes})
     model = call(build_robust_cnn, "build_robust_cnn",
                  input_shape=input_shape, num_classes=num_classes)
     if not isinstance(model, keras.Model):

@@ -24,6 +24,7 @@ import numpy as np
 from autograder import answers
 from autograder.feedback import (
     CheckFailure,
+    FloatingWatch,
     LibraryWatch,
     library_references,
 )
@@ -76,10 +77,14 @@ def answer_call(func, args, kwargs, writer, from_scratch=False):
         library = found[0] if found else None
     watch = LibraryWatch() if from_scratch else contextlib.nullcontext()
     value, error = None, None
+    # Which floating-point errors NumPy signalled (an np.exp that
+    # overflowed even where the result came out right), as the visible
+    # checks see them.
+    floating = FloatingWatch()
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(), \
-                contextlib.redirect_stderr(io.StringIO()), watch:
+                contextlib.redirect_stderr(io.StringIO()), watch, floating:
             warnings.simplefilter("ignore")
             value = func(*args, **kwargs)
     except Exception as exception:
@@ -94,7 +99,7 @@ def answer_call(func, args, kwargs, writer, from_scratch=False):
                if where in now and not _unchanged(now[where], old)}
     return {"value": writer.encode(value), "error": error,
             "mutated": mutated, "library": library,
-            "seconds": round(seconds, 6)}
+            "seconds": round(seconds, 6), "floating": floating.errors}
 
 
 def _unchanged(now, old):

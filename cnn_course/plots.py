@@ -157,3 +157,30 @@ def show_feature_maps(image, feature_maps, titles, size=2.4):
         axis.axis("off")
     figure.tight_layout()
     plt.show()
+
+
+def show_feature_map_rows(rows, titles, size=2.0):
+    """Rows of [image, feature maps...], one colour scale per column.
+
+    `titles` has one list per row. The first column is drawn in gray; the
+    others blue < 0 < red, with the same scale down each column, so that a
+    map that only moved looks the same as the one above it.
+    """
+    columns = len(rows[0])
+    limits = [max(float(np.abs(row[index]).max()) for row in rows) or 1.0
+              for index in range(columns)]
+    figure, axes = plt.subplots(len(rows), columns, squeeze=False,
+                                figsize=(size * columns,
+                                         (size + 0.3) * len(rows)))
+    for row_index, row in enumerate(rows):
+        for index, panel in enumerate(row):
+            axis = axes[row_index, index]
+            if index == 0:
+                axis.imshow(panel, cmap="gray")
+            else:
+                axis.imshow(panel, cmap="RdBu_r", vmin=-limits[index],
+                            vmax=limits[index])
+            axis.set_title(str(titles[row_index][index]), fontsize=9)
+            axis.axis("off")
+    figure.tight_layout()
+    plt.show()

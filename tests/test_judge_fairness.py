@@ -21,7 +21,12 @@ from test_lesson02_checks import (
     size_padding_once,
     size_with_checks,
 )
-from test_lesson03_checks import relu_loop, softmax_loop
+from test_lesson03_checks import (
+    relu_loop,
+    sigmoid_one_division,
+    sigmoid_tanh,
+    softmax_loop,
+)
 
 from autograder import lesson01, lesson02, lesson03
 
@@ -37,6 +42,9 @@ def test_correct_alternatives_keep_every_point(seed):
             (lesson02, "conv2d", conv_loops, 3),
             (lesson02, "conv2d", conv_sliding_windows, 3),
             (lesson03, "relu", relu_loop, 1),
+            # Stable activations never overflow, float32 inputs included.
+            (lesson03, "sigmoid", sigmoid_tanh, 1),
+            (lesson03, "sigmoid", sigmoid_one_division, 1),
             (lesson03, "softmax", softmax_loop, 2)):
         assert hidden_score(check, name, func, seed) == points, \
             (name, func.__name__, seed)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score
+from helpers import failure_of, hidden_score, judged
 
 from autograder import lesson01 as check
 from autograder.feedback import CheckFailure
@@ -130,6 +130,46 @@ def shift_crashes_on_big_shifts(image, dx, dy=0):
     return shift_loops(image, dx, dy)
 
 
+def shift_minus_zero(image, dx, dy=0):
+    """The common slicing answer: out[dy:, dx:] = image[:-dy, :-dx] and
+    its mirror for negative shifts; image[:-0] is empty."""
+    shifted = np.zeros_like(image)
+    rows_to = slice(dy, None) if dy >= 0 else slice(None, dy)
+    rows_from = slice(None, -dy) if dy >= 0 else slice(-dy, None)
+    cols_to = slice(dx, None) if dx >= 0 else slice(None, dx)
+    cols_from = slice(None, -dx) if dx >= 0 else slice(-dx, None)
+    shifted[rows_to, cols_to] = image[rows_from, cols_from]
+    return shifted
+
+
+def shift_by_size(image, dx, dy=0):
+    """Slices up to the size: right for 0, wrong for shifts past the
+    image (width + dx < 0 counts from the end)."""
+    height, width = image.shape
+    shifted = np.zeros_like(image)
+    rows_to, rows_from = (slice(dy, height), slice(0, height - dy)) \
+        if dy >= 0 else (slice(0, height + dy), slice(-dy, height))
+    cols_to, cols_from = (slice(dx, width), slice(0, width - dx)) \
+        if dx >= 0 else (slice(0, width + dx), slice(-dx, width))
+    shifted[rows_to, cols_to] = image[rows_from, cols_from]
+    return shifted
+
+
+def shift_clamped(image, dx, dy=0):
+    """Clamps the shift to avoid errors: one column stays behind."""
+    height, width = image.shape
+    dx = max(-width + 1, min(dx, width - 1))
+    dy = max(-height + 1, min(dy, height - 1))
+    return shift_by_size(image, dx, dy)
+
+
+ZERO_SHIFT_HINT = ("dy is 0 here, and a slice such as image[:-dy] is then "
+                   "image[:-0], which is empty because -0 is 0. Slice up to "
+                   "the size instead (image[:height - dy]) or handle a "
+                   "shift of 0 separately.")
+TOO_FAR_HINT = "A shift as large as the image"
+
+
 def test_shift_image_passes_correct_variants(ref, capsys):
     for student in (ref.shift_image, shift_loops, shift_with_pad):
         check.shift_image(student)
@@ -143,14 +183,48 @@ def test_shift_image_passes_correct_variants(ref, capsys):
     (shift_in_place, "modified its input"),
     (shift_to_float, "dtype float64, expected uint8"),
     (shift_crashes_on_big_shifts, "raised IndexError"),
+    (shift_crashes_on_big_shifts, TOO_FAR_HINT),
+    (shift_minus_zero, ZERO_SHIFT_HINT),
+    (shift_by_size, TOO_FAR_HINT),
+    (shift_clamped, TOO_FAR_HINT),
 ])
 def test_shift_image_names_the_mistake(student, clue):
     assert clue in failure_of(check.shift_image, student)
 
 
+def test_shift_by_minus_zero_gets_a_hint_not_only_numpys_error():
+    message = failure_of(check.shift_image, shift_minus_zero)
+    assert message == (
+        "shift_image(<uint8 array (5, 6)>, dx=2, dy=0) raised ValueError: "
+        "could not broadcast input array from shape (0,4) into shape (5,4)"
+        f"\n{ZERO_SHIFT_HINT}")
+
+
+def test_shift_too_far_hint_names_the_case():
+    message = failure_of(check.shift_image, shift_by_size)
+    assert message.startswith(
+        "shift_image(<uint8 array (5, 6)>, dx=-10, dy=4) raised ValueError")
+    assert message.endswith(
+        "A shift as large as the image (here dx=-10, dy=4 on 5 rows x 6 "
+        "columns) moves all content out: the result must be all zeros. "
+        "Check abs(dx) >= width or abs(dy) >= height first and return "
+        "np.zeros_like(image).")
+
+
+def test_hidden_shift_image_names_the_slicing_mistakes():
+    for student, hint in ((shift_minus_zero, ZERO_SHIFT_HINT),
+                          (shift_by_size, TOO_FAR_HINT)):
+        results = judged(check, "shift_image", student)
+        assert results["hidden_shift_image"]["score"] < 3.0
+        assert hint in results["hidden_shift_image"]["output"]
+        assert hint in results["test_shift_image"]["output"]
+        assert results["test_shift_image"]["score"] == 0.0
+
+
 def test_shift_image_message_shows_first_differing_value():
     message = failure_of(check.shift_image, shift_roll)
-    assert message.startswith("shift_image(image, dx=2, dy=0): ")
+    assert message.startswith(
+        "shift_image(<uint8 array (5, 6)>, dx=2, dy=0): ")
     assert "first at index [0, 0]: got 5, expected 0" in message
 
 
@@ -208,6 +282,26 @@ def test_not_implemented_gives_a_short_message():
     message = failure_of(check.shift_image, stub)
     assert message.startswith("shift_image is not implemented yet.")
     assert len(message.splitlines()) == 2
+
+
+def test_calls_are_rendered_one_way():
+    from autograder.feedback import render_call
+
+    image = np.zeros((5, 6), dtype=np.uint8)
+    assert render_call("shift_image", (image, 2, 0)) == \
+        "shift_image(<uint8 array (5, 6)>, dx=2, dy=0)"
+    assert render_call("build_dense_model", (),
+                       {"num_pixels": 20, "num_classes": 3}) == \
+        "build_dense_model(num_pixels=20, num_classes=3)"
+    assert render_call("mean_image", (image[None], np.arange(1),
+                                      np.int64(3))) == (
+        "mean_image(<uint8 array (1, 5, 6)>, labels=<int64 array (1,)>, "
+        "digit=3)")
+    # An exception in the learner's code shows the call the same way.
+    message = failure_of(check.shift_image,
+                         lambda image, dx, dy=0: image.reshape(7, -1))
+    assert message.startswith(
+        "shift_image(<uint8 array (5, 6)>, dx=2, dy=0) raised ValueError")
 
 
 def test_failure_renders_without_traceback():

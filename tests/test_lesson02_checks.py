@@ -211,7 +211,7 @@ def test_conv2d_names_the_mistake(student, clue):
 
 def test_conv2d_message_order_shape_dtype_value():
     message = failure_of(check.conv2d, conv_true_convolution)
-    assert message.startswith("conv2d(A, B, stride=1, padding=0): ")
+    assert message.startswith("conv2d(A, kernel=B, stride=1, padding=0): ")
     assert "first at index [0, 0]: got 25, expected 29" in message
     message = failure_of(check.conv2d, conv_off_by_one)
     assert "shape (2, 2), expected (3, 3)" in message
@@ -455,3 +455,123 @@ def test_visible_expectations_are_fresh():
     from trusted_grader import expected_files as expected
 
     assert LESSON not in expected.stale_lessons()
+
+
+# ----------------------------------------------------------- avg_pool2d ---
+
+def pool_loops(x, size=2, stride=None):
+    stride = stride or size
+    rows = (x.shape[0] - size) // stride + 1
+    cols = (x.shape[1] - size) // stride + 1
+    out = np.zeros((rows, cols) + x.shape[2:])
+    for r in range(rows):
+        for c in range(cols):
+            window = x[r * stride:r * stride + size,
+                       c * stride:c * stride + size]
+            out[r, c] = window.mean(axis=(0, 1))
+    return out
+
+
+def pool_float32(x, size=2, stride=None):
+    stride = stride or size
+    windows = sliding_window_view(x.astype(np.float32), (size, size),
+                                  axis=(0, 1))
+    return windows[::stride, ::stride].mean(axis=(-2, -1))
+
+
+def pool_stride_one(x, size=2, stride=None):
+    return pool_loops(x, size, stride or 1)
+
+
+def pool_keeps_partial_windows(x, size=2, stride=None):
+    stride = stride or size
+    rows = -(-(x.shape[0] - size) // stride) + 1
+    cols = -(-(x.shape[1] - size) // stride) + 1
+    out = np.zeros((rows, cols) + x.shape[2:])
+    for r in range(rows):
+        for c in range(cols):
+            window = x[r * stride:r * stride + size,
+                       c * stride:c * stride + size]
+            out[r, c] = window.mean(axis=(0, 1))
+    return out
+
+
+def pool_mixes_channels(x, size=2, stride=None):
+    stride = stride or size
+    out = pool_loops(x, size, stride)
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            out[r, c] = x[r * stride:r * stride + size,
+                          c * stride:c * stride + size].mean()
+    return out
+
+
+def pool_integer_division(x, size=2, stride=None):
+    stride = stride or size
+    out = pool_loops(x, size, stride)
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            window = x[r * stride:r * stride + size,
+                       c * stride:c * stride + size]
+            out[r, c] = window.sum(axis=(0, 1)) // (size * size)
+    return out
+
+
+def pool_int_output(x, size=2, stride=None):
+    stride = stride or size
+    out = np.zeros_like(x)[:(x.shape[0] - size) // stride + 1,
+                           :(x.shape[1] - size) // stride + 1]
+    out[...] = pool_loops(x, size, stride)
+    return out
+
+
+def pool_uint8_sum(x, size=2, stride=None):
+    stride = stride or size
+    rows = (x.shape[0] - size) // stride + 1
+    cols = (x.shape[1] - size) // stride + 1
+    total = np.zeros((rows, cols) + x.shape[2:], dtype=x.dtype)
+    for i in range(size):
+        for j in range(size):
+            total = total + x[i:i + stride * rows:stride,
+                              j:j + stride * cols:stride]
+    return total / (size * size)
+
+
+def pool_tensorflow(x, size=2, stride=None):
+    batch = np.asarray(x, np.float32).reshape((1,) + x.shape[:2] + (-1,))
+    pooled = tf.nn.avg_pool2d(batch, size, stride or size, "VALID")
+    return pooled.numpy()[0].reshape(pooled.shape[1:3] + x.shape[2:])
+
+
+def test_avg_pool2d_passes_correct_variants(ref, capsys):
+    for student in (ref.avg_pool2d, pool_loops, pool_float32):
+        check.avg_pool2d(student)
+    assert "\u2714 avg_pool2d" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (pool_stride_one, "Looks like stride 1"),
+    (pool_keeps_partial_windows, "Windows that do not fit are dropped"),
+    (pool_mixes_channels, "Pooling mixes channels"),
+    (pool_integer_division, "integer division"),
+    (pool_int_output, "expected a float dtype"),
+    (pool_uint8_sum, "wrapped around"),
+    (pool_tensorflow, "uses tf.nn.avg_pool2d"),
+])
+def test_avg_pool2d_names_the_mistake(student, clue):
+    assert clue in failure_of(check.avg_pool2d, student)
+
+
+def test_avg_pool2d_message_names_the_call():
+    message = failure_of(check.avg_pool2d, pool_stride_one)
+    assert message.startswith("avg_pool2d(<float64 array (5, 5)>): shape")
+
+
+def test_hidden_avg_pool2d_scores(ref):
+    assert hidden("avg_pool2d", ref.avg_pool2d) == 2.0
+    assert hidden("avg_pool2d", pool_loops) == 2.0
+    assert hidden("avg_pool2d", pool_float32) == 2.0
+    for mistake in (pool_stride_one, pool_mixes_channels,
+                    pool_integer_division, pool_uint8_sum):
+        assert hidden("avg_pool2d", mistake) < 2.0
+    assert hidden("avg_pool2d", pool_tensorflow) == 0.0

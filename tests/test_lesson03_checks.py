@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score
+from helpers import failure_of, hidden_score, judged
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder import lesson03 as check
@@ -14,6 +14,11 @@ from autograder.feedback import library_references
 def hidden(name, func):
     """Hidden points of `func` for exercise `name`, scored by the judge."""
     return hidden_score(check, name, func)
+
+
+def as_shown(message):
+    """A check's message as the judge's feedback shows it (indented)."""
+    return "\n  ".join(message.splitlines())
 
 LESSON = "03_cnn_from_scratch"
 
@@ -89,9 +94,36 @@ def sigmoid_of_minus_x(x):
     return sigmoid_tanh(-x)
 
 
+def sigmoid_where_both_branches(x):
+    # np.where computes both branches: np.exp overflows in the one it drops.
+    return np.where(x >= 0, 1 / (1 + np.exp(-x)),
+                    np.exp(x) / (1 + np.exp(x)))
+
+
+def sigmoid_clipped(x):
+    return 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+
+
+def sigmoid_one_division(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+SIGMOID_OVERFLOW = (
+    "sigmoid(<float64 array (9,)>): right values, but np.exp overflowed to "
+    "inf on the way (NumPy's RuntimeWarning \"overflow encountered in "
+    "exp\"): they come out right only because 1 / (1 + inf) is 0.\n"
+    "np.exp(1000) is inf (in float64 anything above about 709 is), and the "
+    "equivalent form np.exp(x) / (1 + np.exp(x)) gives inf / inf = nan at "
+    "x = 1000. np.where computes both of its branches, so an overflow in "
+    "the branch it drops counts too.\n"
+    "Rearrange so that np.exp only sees numbers <= 0, e.g. with "
+    "np.exp(-np.abs(x)).")
+
+
 def test_sigmoid_passes_correct_variants(ref, capsys):
-    for student in (ref.sigmoid, sigmoid_textbook, sigmoid_tanh,
-                    sigmoid_loop):
+    for student in (ref.sigmoid, sigmoid_tanh, sigmoid_loop,
+                    sigmoid_clipped, sigmoid_one_division):
         check.sigmoid(student)
     assert "\u2714 sigmoid" in capsys.readouterr().out
 
@@ -99,9 +131,46 @@ def test_sigmoid_passes_correct_variants(ref, capsys):
 @pytest.mark.parametrize("student, clue", [
     (sigmoid_overflows, "np.exp overflowed"),
     (sigmoid_of_minus_x, "That is sigmoid(-x)"),
+    (sigmoid_textbook, "only because 1 / (1 + inf) is 0"),
+    (sigmoid_where_both_branches, "np.where computes both of its branches"),
 ])
 def test_sigmoid_names_the_mistake(student, clue):
     assert clue in failure_of(check.sigmoid, student)
+
+
+def test_sigmoid_that_overflows_fails_even_with_right_values():
+    # 1 / (1 + np.exp(-x)) returns exactly 0 and 1 at +-1000, with
+    # NumPy's overflow warning: the exercise asks for no overflow.
+    assert failure_of(check.sigmoid, sigmoid_textbook) == SIGMOID_OVERFLOW
+
+
+def test_hidden_sigmoid_fails_overflow_with_the_hint(ref):
+    results = judged(check, "sigmoid", sigmoid_textbook)
+    assert results["test_sigmoid"]["score"] == 0.0
+    assert as_shown(SIGMOID_OVERFLOW) in results["test_sigmoid"]["output"]
+    assert results["hidden_sigmoid"]["score"] < 1.0
+    assert "only because 1 / (1 + inf) is 0" in \
+        results["hidden_sigmoid"]["output"]
+    # Random inputs of moderate size do not overflow: those cases pass.
+    assert "\u2714 float64 array" in results["hidden_sigmoid"]["output"]
+
+
+def test_recorder_records_floating_point_errors(tmp_path):
+    from autograder import answers, recorder
+
+    writer = answers.Writer(tmp_path, "cell")
+    x = np.array([-1000.0, 0.0, 1000.0])
+    naive = recorder.answer_call(sigmoid_textbook, (x,), {}, writer)
+    assert naive["floating"] == ["overflow"]
+    stable = recorder.answer_call(sigmoid_tanh, (x,), {}, writer)
+    assert stable["floating"] == []
+    # np.exp of very negative numbers underflows to 0: not recorded.
+    assert recorder.answer_call(np.exp, (x,), {}, writer)["floating"] == [
+        "overflow"]
+    assert recorder.answer_call(np.exp, (-x[:1],), {}, writer)[
+        "floating"] == ["overflow"]
+    assert recorder.answer_call(np.exp, (x[:1],), {}, writer)[
+        "floating"] == []
 
 
 def test_sigmoid_overflow_message_names_the_input():
@@ -146,6 +215,18 @@ def softmax_axis1(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def softmax_global_max(z):
+    e = np.exp(z - z.max())  # one maximum for the whole batch
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+GLOBAL_MAX_HINT = (
+    "Row z[0, 0] (maximum 3) lies far below the maximum of the whole array "
+    "(2000), which was subtracted from every row: every np.exp(z - z.max()) "
+    "in that row underflowed to 0, and 0/0 is nan. Subtract each row's own "
+    "maximum: z.max(axis=-1, keepdims=True).")
+
+
 def test_softmax_passes_correct_variants(ref, capsys):
     for student in (ref.softmax, softmax_loop):
         check.softmax(student)
@@ -158,9 +239,27 @@ def test_softmax_passes_correct_variants(ref, capsys):
     (softmax_no_keepdims, "keepdims=True"),
     (softmax_whole_array, "whole array"),
     (softmax_axis1, "axis=-1"),
+    (softmax_global_max, "underflowed to 0, and 0/0 is nan"),
 ])
 def test_softmax_names_the_mistake(student, clue):
     assert clue in failure_of(check.softmax, student)
+
+
+def test_softmax_tells_underflow_from_overflow():
+    message = failure_of(check.softmax, softmax_global_max)
+    assert message == (
+        "softmax(<float64 array (2, 3, 3)>): 12 value(s) differ; first at "
+        "index [0, 0, 0]: got nan, expected 0.0900306.\n" + GLOBAL_MAX_HINT)
+    assert "overflow" not in message
+    assert "np.exp overflowed" in failure_of(check.softmax, softmax_naive)
+
+
+def test_hidden_softmax_names_the_global_maximum(ref):
+    results = judged(check, "softmax", softmax_global_max)
+    assert results["hidden_softmax"]["score"] < 2.0
+    assert "underflowed to 0, and 0/0 is nan" in \
+        results["hidden_softmax"]["output"]
+    assert GLOBAL_MAX_HINT in results["test_softmax"]["output"]
 
 
 def test_hidden_activations_score(ref):
@@ -334,8 +433,8 @@ def test_conv2d_layer_names_the_mistake(student, clue):
 def test_conv2d_layer_message_order():
     message = failure_of(check.conv2d_layer, conv_channels_first)
     assert message.startswith("conv2d_layer(<float64 array (5, 6, 2)>, "
-                              "<float64 array (3, 3, 2, 2)>, "
-                              "<float64 array (2,)>): shape (2, 3, 4), "
+                              "kernels=<float64 array (3, 3, 2, 2)>, "
+                              "bias=<float64 array (2,)>): shape (2, 3, 4), "
                               "expected (3, 4, 2).")
     message = failure_of(check.conv2d_layer, conv_flipped)
     assert "value(s) differ; first at index [0, 0, 0]: got" in message
@@ -402,6 +501,19 @@ def dense_transposed(x, W, b):  # noqa: N803
     return x @ W.T + b if W.shape[0] == W.shape[1] else x @ W + b
 
 
+def dense_always_transposed(x, W, b):  # noqa: N803
+    return x @ W.T + b
+
+
+DENSE_LAYOUT_HINT = (
+    "dense(<float64 array (4,)>, W=<float64 array (4, 3)>, "
+    "b=<float64 array (3,)>) raised ValueError: matmul: Input operand 1 has "
+    "a mismatch in its core dimension 0, with gufunc signature "
+    "(n?,k),(k,m?)->(n?,m?) (size 3 is different from 4)\n"
+    "W has shape (n_in, n_out) in Keras' layout (here (4, 3): 4 inputs, 3 "
+    "outputs): compute x @ W + b, with no transpose.")
+
+
 def dense_without_bias(x, W, b):  # noqa: N803
     return x @ W
 
@@ -413,7 +525,8 @@ def test_dense_passes_correct_variants(ref, capsys):
 
 
 @pytest.mark.parametrize("student, clue", [
-    (dense_transposed, "W transposed"),
+    (dense_transposed, "Looks like x @ W.T + b. W has shape (n_in, n_out)"),
+    (dense_always_transposed, "compute x @ W + b, with no transpose"),
     (dense_without_bias, "bias b is missing"),
     (dense_1d_only, "batch of outputs"),
 ])
@@ -427,6 +540,16 @@ def test_hidden_flatten_and_dense_score(ref):
     assert hidden("flatten", flatten_channels_first) < 1.0
     assert hidden("dense", ref.dense) == 1.0
     assert hidden("dense", dense_without_bias) < 0.5
+
+
+def test_dense_with_transposed_w_explains_numpys_error():
+    assert failure_of(check.dense, dense_always_transposed) == \
+        DENSE_LAYOUT_HINT
+    results = judged(check, "dense", dense_always_transposed)
+    assert results["hidden_dense"]["score"] < 0.5
+    assert "compute x @ W + b, with no transpose" in \
+        results["hidden_dense"]["output"]
+    assert as_shown(DENSE_LAYOUT_HINT) in results["test_dense"]["output"]
 
 
 # ---------------------------------------------------------- cnn_forward ---

@@ -27,7 +27,7 @@ import hashlib
 import numpy as np
 
 from autograder import answers
-from autograder.feedback import CheckFailure
+from autograder.feedback import CheckFailure, FloatingWatch
 
 _collecting = False
 
@@ -113,6 +113,14 @@ def exception_class(name):
     return type(safe, (Exception,), {})
 
 
+def _floating(recorded):
+    """The recorded floating-point errors, as data: known names only."""
+    if not isinstance(recorded, list):
+        return []
+    return sorted({kind for kind in recorded
+                   if kind in FloatingWatch.WATCHED})
+
+
 class Replay:
     """Stands in for the learner's function while its answers are judged.
 
@@ -133,6 +141,7 @@ class Replay:
         self.library_use = library_use or (recorded[0] if recorded
                                            else None)
         self.last_seconds = None
+        self.last_floating = []  # floating-point errors of the last call
         self.returned = []  # (arguments, value) of every replayed call
 
     def __call__(self, *args, **kwargs):
@@ -146,6 +155,7 @@ class Replay:
         answer = recorded[number]
         self._apply_mutations(answer.get("mutated") or {}, args, kwargs)
         self.last_seconds = float(answer.get("seconds") or 0.0)
+        self.last_floating = _floating(answer.get("floating"))
         error = answer.get("error")
         if error:
             raise exception_class(error.get("type"))(

@@ -67,12 +67,19 @@ class HiddenScore:
             print(f"{self.exercise}: 0 of {points:g} points ({why})")
             return 0.0
         passed_count, total = self.passed_count, len(self.results)
+        shown_hints = set()
         for description, problem in self.results:
             if problem is None:
                 print(f"{PASS_MARK} {description}")
             else:
-                first_line = problem.splitlines()[0]
+                first_line, *hint = problem.splitlines()
                 print(f"{FAIL_MARK} {description}: {first_line}")
+                # The likely mistake, once: the same hint under every
+                # case it explains would bury the other lines.
+                hint = "\n".join(f"  {line}" for line in hint)
+                if hint and hint not in shown_hints:
+                    shown_hints.add(hint)
+                    print(hint)
         earned = round(points * passed_count / total, 2) if total else 0.0
         print(f"{self.exercise}: {passed_count}/{total} hidden cases passed, "
               f"{earned:g} of {points:g} points")

@@ -90,6 +90,41 @@ def hidden_conv2d(conv2d, score, ref, rng):
 
 
 @hidden
+def hidden_avg_pool2d(avg_pool2d, score, ref, rng):
+    """Hidden tests: random inputs against the reference."""
+    run = checks._Scratch(avg_pool2d, "avg_pool2d")
+
+    def add_case(x, size, stride):
+        variants = checks.pool_variants(ref.avg_pool2d, x, size, stride)
+        score.case(f"{x.dtype} {x.shape}, size={size}, stride={stride}",
+                   lambda: checks._pool_problem(run, x, size, stride,
+                                                variants))
+
+    # Fixed kinds, random sizes: every run exposes a wrong default stride,
+    # kept partial windows, mixed channels and integer division.
+    for size, stride, channels, kind in ((2, None, 0, "float"),
+                                         (2, None, 4, "float"),
+                                         (3, None, 2, "int"),
+                                         (3, 2, 3, "float"),
+                                         (2, 1, 0, "uint8")):
+        height, width = (int(n) for n in rng.integers(size + 1, 14, 2))
+        shape = (height, width, channels) if channels else (height, width)
+        if kind == "float":
+            x = rng.normal(size=shape)
+        elif kind == "int":
+            x = rng.integers(-20, 20, size=shape)
+        else:
+            x = rng.integers(100, 256, size=shape, dtype=np.uint8)
+        if channels:
+            x = x + 10 * np.arange(channels)
+        add_case(x, size, stride)
+    add_case(rng.normal(size=(26, 26, 8)).astype(np.float32), 2, None)
+    add_case(rng.normal(size=(2, 2)), 2, None)
+    if run.problem:
+        score.veto(run.problem)
+
+
+@hidden
 def hidden_conv2d_fast(conv2d_fast, score, ref, rng):
     """Hidden tests: random batches against the reference, and speed."""
     run = checks._Scratch(conv2d_fast, "conv2d_fast")

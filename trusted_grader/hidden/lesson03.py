@@ -154,3 +154,48 @@ def hidden_cnn_forward(cnn_forward, score, ref, rng):
     ]
     for config in configs:
         checks._forward_cases(cnn_forward, config, rng, score)
+
+
+def _kernel_problem(rng, count, height, width, kernel_shape, ref):
+    """Random centred images, a random true kernel and its feature maps."""
+    images = rng.uniform(-1, 1, (count, height, width))
+    true_kernel = rng.uniform(-1, 1, kernel_shape)
+    return {"images": images, "true_kernel": true_kernel,
+            "targets": ref.feature_maps(images, true_kernel)}
+
+
+@hidden
+def hidden_kernel_gradient(kernel_gradient, score, ref, rng):
+    """Hidden tests: random batches and kernels against the reference."""
+    for count, kernel_shape, dtype in ((2, (3, 3), np.float64),
+                                       (5, (2, 4), np.float64),
+                                       (3, (4, 3), np.float64),
+                                       (4, (3, 3), np.float32),
+                                       (1, (2, 2), np.float64)):
+        height, width = (int(n) for n in rng.integers(6, 12, 2))
+        case = _kernel_problem(rng, count, height, width, kernel_shape, ref)
+        images = case["images"].astype(dtype)
+        targets = case["targets"].astype(dtype)
+        kernel = rng.uniform(-1, 1, kernel_shape).astype(dtype)
+        want = ref.kernel_gradient(images, targets, kernel)
+        score.case(f"{count} {dtype.__name__} images {height}x{width}, "
+                   f"kernel {kernel_shape}",
+                   lambda i=images, t=targets, k=kernel, w=want:
+                   checks._gradient_problem(kernel_gradient, i, t, k, w))
+
+
+@hidden
+def hidden_learn_kernel(learn_kernel, score, ref, rng):
+    """Hidden tests: the kernel gradient descent recovers, random cases."""
+    for count, size, kernel_size, learning_rate, steps in (
+            (3, 9, 3, 0.04, 150), (5, 6, 2, 0.05, 30), (2, 10, 4, 0.03, 80)):
+        case = _kernel_problem(rng, count, size, size,
+                               (kernel_size, kernel_size), ref)
+        case.update(kernel_size=kernel_size, learning_rate=learning_rate,
+                    steps=steps)
+        want = ref.learn_kernel(case["images"], case["targets"],
+                                kernel_size, learning_rate, steps)
+        score.case(f"{count} images {size}x{size}, kernel_size="
+                   f"{kernel_size}, {steps} steps",
+                   lambda c=case, w=want:
+                   checks._learn_problem(learn_kernel, c, w))
