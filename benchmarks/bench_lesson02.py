@@ -6,6 +6,12 @@ cells by `trusted_grader.reference`, so the benchmark times exactly what the
 lesson teaches. Both sides get float32 inputs, produce float32 outputs as
 NumPy arrays, run once to warm up, and are timed alternately; the fastest
 run of each counts, which is the fairest figure on a shared machine.
+
+The notebook's time comes from one full run of the solution notebook, and
+a probe in the same kernel reads the figures of its pooling table ("A
+moving digit, pooled"): for shifts of 1 and 2 px, how much the edge map
+changes, how much its 2x2 max pool changes, and how much the max pool
+differs from the unshifted one moved by one whole cell.
 """
 
 import time
@@ -23,6 +29,20 @@ LOOP_IMAGES = 10
 REPEATS = 10
 RATIO_BAR = 2.0
 GRADING_BAR_SECONDS = 8.0
+PROBE = """
+import json
+print(json.dumps({str(dx): {
+    "edge_map_change": change(maps[dx], maps[0]),
+    "max_pool_change": change(max_pool(maps[dx]), max_pool(maps[0])),
+    "max_pool_vs_moved_cell": change(max_pool(maps[dx]),
+                                     shift_right(max_pool(maps[0]), 1)),
+} for dx in (1, 2)}))
+"""
+POOL_FIGURES = {
+    "edge_map_change": "change of the edge map",
+    "max_pool_change": "change of its 2x2 max pool",
+    "max_pool_vs_moved_cell": "max pool vs unshifted moved 1 cell",
+}
 
 
 def inputs():
@@ -92,9 +112,15 @@ def run(notebooks=True):
     ]
     if notebooks:
         path = ROOT / "solutions" / LESSON / f"{LESSON}.ipynb"
+        seconds, pooling = execute_notebook(path, probe=PROBE)
+        for dx, figures in pooling.items():
+            for figure, what in POOL_FIGURES.items():
+                rows.append(Row(f"pool02_{figure}_{dx}px",
+                                f"digit shifted {dx} px: {what}",
+                                figures[figure]))
         rows.append(Row("notebook02_seconds",
                         "lesson 02 solution notebook end to end",
-                        execute_notebook(path), "s"))
+                        seconds, "s"))
         grading = execute_notebook(path, grading=True)
         rows.append(Row("grading02_notebook_seconds",
                         "lesson 02 notebook in grading mode (no nbgrader)",

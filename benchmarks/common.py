@@ -35,6 +35,10 @@ def execute_notebook(path, grading=False, probe=None):
     Returns the seconds it took, or (seconds, figures) when `probe` is
     given: code run in the same kernel afterwards that prints one JSON
     object, so figures come from the notebook's own run, not a re-run.
+
+    `grading=True` runs it with the grading budget under nbgrader's
+    "validate" mode: under "autograde" without the grader's inputs, the
+    hidden test cells refuse to run (they answer the judge's calls only).
     """
     import json
 
@@ -44,7 +48,7 @@ def execute_notebook(path, grading=False, probe=None):
     notebook = nbformat.read(path, as_version=4)
     env_before = os.environ.get("NBGRADER_EXECUTION")
     if grading:
-        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        os.environ["NBGRADER_EXECUTION"] = "validate"
     else:
         os.environ.pop("NBGRADER_EXECUTION", None)
     client = NotebookClient(notebook, timeout=1800, kernel_name="python3",

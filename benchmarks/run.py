@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                  # everything (several minutes)
     python -m benchmarks.run --only lesson01  # one lesson's figures
-    python -m benchmarks.run --no-notebooks   # skip notebook/grading timings
+    python -m benchmarks.run --no-notebooks   # skip the lessons' notebook runs
 
 Writes benchmarks/results.json: one key per figure, plus the machine's core
 count and the TensorFlow version. Exit status 1 if a bar is missed.
