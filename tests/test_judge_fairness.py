@@ -17,6 +17,10 @@ from test_lesson02_checks import (
     conv_loops,
     conv_pads_one_side,
     conv_sliding_windows,
+    pool_float32,
+    pool_loops,
+    pool_mixes_channels,
+    pool_stride_one,
     size_ignores_stride,
     size_padding_once,
     size_with_checks,
@@ -26,6 +30,15 @@ from test_lesson03_checks import (
     sigmoid_one_division,
     sigmoid_tanh,
     softmax_loop,
+)
+from test_lesson03_kernel_checks import (
+    gradient_einsum,
+    gradient_flipped,
+    gradient_per_image,
+    gradient_sign,
+    gradient_summed,
+    learn_least_squares,
+    learn_reference_style,
 )
 
 from autograder import lesson01, lesson02, lesson03
@@ -45,7 +58,13 @@ def test_correct_alternatives_keep_every_point(seed):
             # Stable activations never overflow, float32 inputs included.
             (lesson03, "sigmoid", sigmoid_tanh, 1),
             (lesson03, "sigmoid", sigmoid_one_division, 1),
-            (lesson03, "softmax", softmax_loop, 2)):
+            (lesson03, "softmax", softmax_loop, 2),
+            (lesson02, "avg_pool2d", pool_loops, 2),
+            (lesson02, "avg_pool2d", pool_float32, 2),
+            (lesson03, "kernel_gradient", gradient_einsum, 2),
+            (lesson03, "kernel_gradient", gradient_per_image, 2),
+            (lesson03, "learn_kernel", learn_reference_style, 2),
+            (lesson03, "learn_kernel", learn_least_squares, 2)):
         assert hidden_score(check, name, func, seed) == points, \
             (name, func.__name__, seed)
 
@@ -60,6 +79,11 @@ def test_known_mistakes_always_lose_points(seed):
                         seed) < 1
     assert hidden_score(lesson02, "conv_output_size", size_padding_once,
                         seed) < 1
+    for name, mistake in (("avg_pool2d", pool_stride_one),
+                          ("avg_pool2d", pool_mixes_channels)):
+        assert hidden_score(lesson02, name, mistake, seed) < 2
+    for mistake in (gradient_sign, gradient_summed, gradient_flipped):
+        assert hidden_score(lesson03, "kernel_gradient", mistake, seed) < 2
 
 
 def zeros_like_input(image, *args, **kwargs):
@@ -75,7 +99,8 @@ def constant(x, *args, **kwargs):
 
 
 @pytest.mark.parametrize("check, name", [
-    (lesson01, "shift_image"), (lesson02, "conv2d"), (lesson03, "relu"),
+    (lesson01, "shift_image"), (lesson02, "conv2d"),
+    (lesson02, "avg_pool2d"), (lesson03, "relu"),
     (lesson03, "sigmoid"), (lesson03, "softmax"), (lesson03, "flatten")])
 @pytest.mark.parametrize("degenerate", [zeros_like_input, same_as_input,
                                         constant])

@@ -6,15 +6,12 @@ import pytest
 from helpers import failure_of, hidden_score
 
 from autograder import lesson03 as check
+from trusted_grader import reference
 
 LESSON = "03_cnn_from_scratch"
-
-
-@pytest.fixture(autouse=True)
-def notebook_helpers(ref):
-    # The learner's functions call the notebook's feature_maps, a global of
-    # their notebook; here, of this module.
-    globals()["feature_maps"] = ref.feature_maps
+# The learner's functions call the notebook's feature_maps, a global of
+# their notebook; here, of this module.
+feature_maps = reference.load(LESSON).feature_maps
 
 
 def hidden(name, func):
@@ -24,7 +21,7 @@ def hidden(name, func):
 # ------------------------------------------------------ kernel_gradient ---
 
 def gradient_einsum(images, targets, kernel):
-    error = feature_maps(images, kernel) - targets  # noqa: F821
+    error = feature_maps(images, kernel) - targets
     windows = np.lib.stride_tricks.sliding_window_view(
         images, error.shape[1:], axis=(1, 2))
     return np.einsum("nijrc,nrc->ij", windows, error) / len(images)
@@ -33,7 +30,7 @@ def gradient_einsum(images, targets, kernel):
 def gradient_per_image(images, targets, kernel):
     total = np.zeros(kernel.shape)
     for image, target in zip(images, targets):
-        error = feature_maps(image[None], kernel)[0] - target  # noqa: F821
+        error = feature_maps(image[None], kernel)[0] - target
         rows, cols = error.shape
         for i in range(kernel.shape[0]):
             for j in range(kernel.shape[1]):
@@ -62,7 +59,7 @@ def gradient_twice(images, targets, kernel):
 
 
 def gradient_error_map(images, targets, kernel):
-    return (feature_maps(images, kernel) - targets).mean(axis=0)  # noqa: F821
+    return (feature_maps(images, kernel) - targets).mean(axis=0)
 
 
 def test_kernel_gradient_passes_correct_variants(ref, capsys):
