@@ -2,13 +2,18 @@
 
 import argparse
 import sys
+from pathlib import Path
 
-from trusted_grader import expected_files, grading
-from trusted_grader.settings import GradingSettings, option_defaults
+from trusted_grader import canvas, expected_files, grading
+from trusted_grader.settings import (
+    GradingSettings,
+    option_defaults,
+    option_type,
+)
 
 GRADE_OPTIONS = ("jobs", "output", "timeout", "memory_mb", "seed",
                  "judge_timeout", "max_notebook_mb", "max_archive_mb",
-                 "max_archive_members")
+                 "max_archive_members", "scheduler", "db_url")
 
 
 def main(argv=None):
@@ -37,12 +42,16 @@ def main(argv=None):
         default, help_text = defaults[name]
         grade_parser.add_argument(
             "--" + name.replace("_", "-"), dest=name, default=default,
-            type=int if name != "output" else str,
+            type=option_type(name),
             help=f"{help_text} (default {default})")
+    grade_parser.add_argument(
+        "--canvas-gradebook", metavar="FILE", default=None,
+        help=defaults["canvas_gradebook"][1])
     args = parser.parse_args(argv)
     if args.command == "grade":
         settings = GradingSettings(
             **{name: getattr(args, name) for name in GRADE_OPTIONS})
+        settings.canvas_gradebook = args.canvas_gradebook
         return run_grade(args.submissions, settings)
     if args.command == "expected":
         if args.check:
@@ -55,6 +64,15 @@ def main(argv=None):
 
 
 def run_grade(source, settings):
+    export = None
+    if settings.canvas_gradebook:  # a bad export stops the run at once
+        try:
+            export = canvas.read_export(settings.canvas_gradebook)
+            canvas.check_lessons(export,
+                                 grading.lesson_ids(settings.solutions))
+        except (OSError, ValueError) as error:
+            print(f"canvas gradebook: {error}", file=sys.stderr)
+            return 2
     try:
         entries = grading.grade(source, settings)
     except (FileNotFoundError, RuntimeError, ValueError) as error:
@@ -63,6 +81,22 @@ def run_grade(source, settings):
     print(grading.summary_table(entries))
     print(f"\n{len(entries)} rows written to {settings.output}/grades.csv; "
           f"feedback in {settings.output}/feedback/")
+    if export is not None:
+        return hand_off_to_canvas(export, entries, settings.output)
+    return 0
+
+
+def hand_off_to_canvas(export, entries, output):
+    """Write OUTPUT/canvas_gradebook.csv and print what was filled."""
+    path = Path(output) / canvas.OUTPUT_NAME
+    text, report = canvas.fill(export, entries)
+    try:
+        canvas.write(export, text, path)
+    except OSError as error:
+        print(f"canvas gradebook: writing {path} failed: {error}",
+              file=sys.stderr)
+        return 2
+    print("\n" + canvas.summary(report, path))
     return 0
 
 

@@ -12,6 +12,8 @@ into the gradebook and its messages into the feedback.
 The results are then written, by this process alone, to DIR/grades.csv,
 DIR/feedback/<student>/<lesson>/<lesson>.html and DIR/gradebook.db (one
 gradebook with every submission, for the formgrader's manual grading).
+With `--db-url URL` that gradebook is also written into a shared database,
+e.g. PostgreSQL for a formgrader on JupyterHub (`merge.publish`).
 """
 
 import contextlib
@@ -324,6 +326,8 @@ def grade(source, settings=None, **overrides):
     solutions = Path(settings.solutions)
     output = Path(settings.output).resolve()
     lessons = lesson_ids(solutions)
+    if settings.db_url:  # a wrong URL or database stops the run at once
+        merge.check_database(settings.db_url)
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         scratch = Path(scratch)
         source, refused = Path(source), []
@@ -342,20 +346,24 @@ def grade(source, settings=None, **overrides):
         # Later lessons train more: their inputs first, their notebooks
         # first (longest job first).
         found = sorted({entry.lesson for entry in gradable}, reverse=True)
-        judge = judging.JudgeServer(found, settings.seed, work, solutions,
-                                    settings.judge_timeout)
         if settings.progress:
-            print(sandbox.protection_summary(), file=sys.stderr)
+            where = (f"on the Dask cluster at {settings.scheduler}"
+                     if settings.scheduler else "here")
+            print(f"grading {where}; {sandbox.protection_summary()}",
+                  file=sys.stderr)
             print(f"hidden inputs from seed {settings.seed} (repeat with "
                   f"--seed {settings.seed})", file=sys.stderr)
-        try:
-            template = _prepare(work, solutions, found, settings, judge)
-            _grade_all(gradable, template, work, judge, settings, output)
-        finally:
-            judge.close()
-            (output / "logs").mkdir(exist_ok=True)
-            if judge.log_path.is_file():
-                shutil.copy(judge.log_path, output / "logs" / "judge.log")
+        if settings.scheduler:
+            from trusted_grader import cluster
+
+            # Workers judge with their own judge; here only the template
+            # for the merged gradebook.
+            template = prepare_template(work, solutions, found,
+                                        settings.timeout)
+            cluster.grade_all(gradable, work, settings, output, found)
+        else:
+            template = _grade_here(gradable, work, solutions, found,
+                                   settings, output)
         entries = sorted(gradable + others,
                          key=lambda e: (e.student, e.lesson, e.status))
         fill_zero_scores(entries, template)
@@ -363,7 +371,24 @@ def grade(source, settings=None, **overrides):
         sandbox.remove_stale_cgroups()
         write_csv(entries, output / "grades.csv")
         shutil.rmtree(work, ignore_errors=True)
+        if settings.db_url:  # the shared gradebook (merge.publish)
+            merge.publish(output / "gradebook.db", settings.db_url)
     return entries
+
+
+def _grade_here(gradable, work, solutions, found, settings, output):
+    """Grade on this machine with `settings.jobs` at once; the template."""
+    judge = judging.JudgeServer(found, settings.seed, work, solutions,
+                                settings.judge_timeout)
+    try:
+        template = _prepare(work, solutions, found, settings, judge)
+        _grade_all(gradable, template, work, judge, settings, output)
+    finally:
+        judge.close()
+        (output / "logs").mkdir(exist_ok=True)
+        if judge.log_path.is_file():
+            shutil.copy(judge.log_path, output / "logs" / "judge.log")
+    return template
 
 
 def _prepare(work, solutions, lessons, settings, judge):

@@ -15,6 +15,7 @@ kernel recorded. See autograder/README.md for the threat model.
 
 import ast
 import re
+import threading
 
 # Names the checks rely on; assigning to them or their attributes is
 # tampering (`np.allclose = ...`, `check.shift_image = ...`).
@@ -72,6 +73,15 @@ CANONICAL = {("np", "numpy"), ("numpy", "numpy"), ("tf", "tensorflow"),
              ("keras", "tensorflow.keras"), ("os", "os"), ("sys", "sys")}
 SHELL_LINE = re.compile(r"^\s*(!|%%?(system|sx|bash|sh|script|writefile)\b)")
 MAGIC_LINE = re.compile(r"^\s*[%!]")
+
+# ast.parse is not thread-safe in CPython 3.11 (gh-106905: "AST constructor
+# recursion depth mismatch"), and `--jobs N` scans notebooks in N threads.
+_parse_lock = threading.Lock()
+
+
+def _parse(source):
+    with _parse_lock:
+        return ast.parse(source)
 
 
 def restored_ids(source_notebook):
@@ -147,7 +157,7 @@ def scan_source(source):
             found.append((number, "runs shell commands"))
         python_lines.append("" if MAGIC_LINE.match(line) else line)
     try:
-        tree = ast.parse("\n".join(python_lines))
+        tree = _parse("\n".join(python_lines))
     except SyntaxError:
         return found  # it will fail when run; nothing to find
     visitor = _Finder()
@@ -310,7 +320,7 @@ def library_findings(notebook, exercises):
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(_without_magics(cell.source))
+            tree = _parse(_without_magics(cell.source))
         except SyntaxError:
             continue
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -22,9 +22,22 @@ class GradingSettings(HasTraits):
                help="seed of the hidden inputs (default: a fresh one)")
     solutions = Unicode(str(SOLUTIONS), help="the instructor's solutions")
     progress = Int(1, help="show a progress bar (0: no)")
+    canvas_gradebook = Unicode(
+        None, allow_none=True,
+        help="a Canvas gradebook export (CSV): write a copy with the "
+             "scores filled in, matched by SIS Login ID, to "
+             "OUTPUT/canvas_gradebook.csv for Canvas's Grades → Import")
     max_notebook_mb = Int(50, help="largest notebook read, MiB")
     max_archive_mb = Int(4096, help="largest unpacked zip, MiB")
     max_archive_members = Int(20_000, help="most files read from a zip")
+    db_url = Unicode(None, allow_none=True,
+                     help="also write the gradebook into this shared "
+                          "database, e.g. postgresql://user@host/gradebook "
+                          "(nbgrader's schema): replaces only this run's "
+                          "students' submissions")
+    scheduler = Unicode(None, allow_none=True,
+                        help="Dask scheduler address, e.g. tcp://host:8786: "
+                             "grade on that cluster's workers")
 
     def limits(self):
         """The submission size limits, for `submissions`."""
@@ -39,3 +52,9 @@ def option_defaults():
     """{name: (default, help)} of every setting, for argparse."""
     return {name: (trait.default_value, trait.help)
             for name, trait in GradingSettings.class_traits().items()}
+
+
+def option_type(name):
+    """The Python type argparse converts a setting's value to."""
+    trait = GradingSettings.class_traits()[name]
+    return str if isinstance(trait, Unicode) else int

@@ -1,0 +1,255 @@
+"""Grading units on a Dask cluster: `grade ... --scheduler ADDRESS`.
+
+The coordinator (the `grade` command) sends each student's lesson to the
+cluster as data: the submission's bytes, the run's settings and seed, and
+a fingerprint of the solutions. A worker grades it exactly as the local
+pool does (`grading.grade_notebook`: sandboxed kernel, then a judge, then
+the feedback) and returns the results as data: the entry's status and
+scores, the unit's gradebook, the autograded notebook, the feedback HTML
+and the log. Workers therefore need the same course checkout and
+requirements, but no shared filesystem. The coordinator merges the
+returned units as it merges local ones.
+
+Each worker process keeps one judge and one template gradebook per grading
+run (same seed, so the same hidden inputs as every other worker); a worker
+started with `--nthreads 1` grades one notebook at a time.
+
+Failures: the scheduler moves the units of a worker that dies to another
+worker. A unit whose task fails anyway (it raised, or it was on workers
+that died too often) is sent once more; a second failure gives it
+`grading_error`. The coordinator keeps the first result of each unit
+only, so no grade is written twice.
+"""
+
+import atexit
+import hashlib
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+from trusted_grader import paths, sandbox
+
+ATTEMPTS = 2
+_state_lock = threading.Lock()
+_states = {}
+
+
+class SolutionsMismatch(RuntimeError):
+    """A worker's solutions differ from the coordinator's."""
+
+
+def solutions_fingerprint(solutions, lessons):
+    """SHA-256 of the lessons' solution notebooks, in order."""
+    digest = hashlib.sha256()
+    for lesson in sorted(lessons):
+        path = Path(solutions) / lesson / f"{lesson}.ipynb"
+        digest.update(lesson.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------- worker side ---
+
+class _WorkerRun:
+    """One grading run's judge and template on this worker process."""
+
+    def __init__(self, settings, lessons):
+        from trusted_grader import grading, judging
+
+        self.settings = settings
+        # The pid in the name tells which worker process grades what.
+        self.base = Path(tempfile.mkdtemp(
+            prefix=f"grading-worker-{os.getpid()}-"))
+        self.work = self.base / "work"
+        self.work.mkdir()
+        self.judge = judging.JudgeServer(
+            lessons, settings.seed, self.work, settings.solutions,
+            settings.judge_timeout)
+        self.judge.start()
+        self.template = grading.prepare_template(
+            self.work, settings.solutions, lessons, settings.timeout)
+        atexit.register(self.close)
+
+    def close(self):
+        self.judge.close()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _worker_solutions(requested):
+    """The coordinator's solutions path if this machine has it, else this
+    checkout's own (workers run from their own copy of the course)."""
+    return requested if Path(requested).is_dir() else str(paths.SOLUTIONS)
+
+
+def _allow_child_processes():
+    """Dask runs workers as daemonic processes, which multiprocessing
+    forbids to start children; a grading unit needs them (the forkserver
+    of `grading.run_unit`). The same as starting the workers with
+    DASK_DISTRIBUTED__WORKER__DAEMON=False."""
+    import multiprocessing
+
+    process = multiprocessing.current_process()
+    if process.daemon:
+        process._config["daemon"] = False
+
+
+def _worker_run(request):
+    from trusted_grader.settings import GradingSettings
+
+    _allow_child_processes()
+
+    settings = GradingSettings(**request["settings"])
+    settings.solutions = _worker_solutions(settings.solutions)
+    lessons = tuple(request["lessons"])
+    found = solutions_fingerprint(settings.solutions, lessons)
+    if found != request["fingerprint"]:
+        raise SolutionsMismatch(
+            f"the worker's solutions ({settings.solutions}) differ from "
+            "the coordinator's: start workers from the same course "
+            "checkout")
+    key = (settings.seed, lessons, found)
+    with _state_lock:
+        if key not in _states:
+            for old in _states.values():
+                old.close()
+            _states.clear()
+            _states[key] = _WorkerRun(settings, lessons)
+        return _states[key]
+
+
+def grade_remotely(request):
+    """Grade one student's lesson on this worker; its results, as data.
+
+    `request` holds the student, the lesson, the notebook's bytes, the
+    run's settings (trait values), its lessons and the solutions'
+    fingerprint.
+    """
+    from trusted_grader import grading
+    from trusted_grader.submissions import Entry
+
+    run = _worker_run(request)
+    student, lesson = request["student"], request["lesson"]
+    task = run.base / "submissions" / uuid.uuid4().hex
+    task.mkdir(parents=True)
+    notebook = task / f"{lesson}.ipynb"
+    notebook.write_bytes(request["notebook"])
+    entry = Entry(student, lesson, path=notebook)
+    unit = run.work / "units" / f"{student}__{lesson}"
+    shutil.rmtree(unit, ignore_errors=True)  # a retry on this worker
+    try:
+        root = grading.grade_notebook(entry, run.template, run.work,
+                                      run.judge, run.settings)
+        return {"entry": {name: getattr(entry, name) for name in
+                          ("status", "detail", "score", "max_score",
+                           "needs_manual_grade")},
+                "files": _unit_files(root),
+                "log": _read(run.base / "logs" /
+                             f"{student}_{lesson}.log"),
+                "worker": f"{socket.gethostname()}:{os.getpid()}",
+                "protection": sandbox.protection_summary()}
+    finally:
+        shutil.rmtree(task, ignore_errors=True)
+        shutil.rmtree(unit, ignore_errors=True)
+
+
+def _unit_files(root):
+    """{relative path: bytes} of what the coordinator merges and copies."""
+    files = {}
+    for folder in ("autograded", "feedback"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(root))] = path.read_bytes()
+    gradebook = root / "gradebook.db"
+    if gradebook.is_file():
+        files["gradebook.db"] = gradebook.read_bytes()
+    return files
+
+
+def _read(path):
+    return path.read_text(encoding="utf-8", errors="replace") \
+        if path.is_file() else ""
+
+
+# ---------------------------------------------------- coordinator side ---
+
+def grade_all(gradable, work, settings, output, lessons):
+    """Grade `gradable` entries on the cluster at settings.scheduler."""
+    from distributed import Client, as_completed
+    from tqdm import tqdm
+
+    from trusted_grader import grading
+
+    request_base = {
+        "settings": dict(settings.trait_values()),
+        "lessons": list(lessons),
+        "fingerprint": solutions_fingerprint(settings.solutions, lessons),
+    }
+    client = Client(settings.scheduler, timeout="60s")
+    bar = tqdm(total=len(gradable), unit="notebook",
+               disable=not settings.progress, desc="grading (dask)")
+    attempts = {}
+    futures = {}
+    protections = set()
+
+    def submit(entry):
+        attempts[id(entry)] = attempts.get(id(entry), 0) + 1
+        request = {**request_base, "student": entry.student,
+                   "lesson": entry.lesson,
+                   "notebook": Path(entry.path).read_bytes()}
+        future = client.submit(
+            grade_remotely, request, pure=False,
+            key=f"grade-{entry.student}-{entry.lesson}-"
+                f"{attempts[id(entry)]}-{uuid.uuid4().hex[:8]}")
+        futures[future] = entry
+        return future
+
+    try:
+        # Later lessons train more: longest jobs first, as locally.
+        queue = sorted(gradable, key=lambda entry: entry.lesson,
+                       reverse=True)
+        pending = as_completed([submit(entry) for entry in queue])
+        for future in pending:
+            entry = futures.pop(future)
+            try:
+                result = future.result()
+            except Exception as error:  # the task failed: retry once
+                if attempts[id(entry)] < ATTEMPTS:
+                    pending.add(submit(entry))
+                    continue
+                entry.status = "grading_error"
+                entry.detail = (f"failed {ATTEMPTS} times on the cluster: "
+                                f"{type(error).__name__}: {error}"[:500])
+                grading.write_log(work, entry, [entry.detail])
+            else:
+                _accept(result, entry, work, output)
+                protections.add(result["protection"])
+            bar.update(1)
+    finally:
+        bar.close()
+        client.close()
+    if settings.progress:
+        for line in sorted(protections):
+            print(f"on the workers: {line}", file=sys.stderr)
+
+
+def _accept(result, entry, work, output):
+    """Write one unit's returned results where the local pool puts them."""
+    from trusted_grader import grading
+
+    for name, value in result["entry"].items():
+        setattr(entry, name, value)
+    root = work / "units" / f"{entry.student}__{entry.lesson}"
+    shutil.rmtree(root, ignore_errors=True)
+    for relative, data in result["files"].items():
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root.resolve()):
+            continue  # a worker never sends this; do not trust it either
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    grading.write_log(work, entry, [result["log"]])
+    grading.copy_feedback(root, entry.student, entry, output)
