@@ -262,7 +262,7 @@ def _schedule_problem(what, model):
         return (f"{what}: after one epoch ({STEPS_PER_EPOCH} batches of "
                 f"128) the learning rate is {rate:.2g}, so training stops "
                 "learning there.\nA schedule's decay_steps counts batches "
-                f"(steps), not epochs: 7 epochs are 7 * {STEPS_PER_EPOCH} "
+                f"(steps), not epochs: 6 epochs are 6 * {STEPS_PER_EPOCH} "
                 "steps.")
     return None
 
