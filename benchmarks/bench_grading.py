@@ -1,22 +1,18 @@
 """Grading: one full submission, --jobs 2 against --jobs 1, the judge's
-trainings for a class of one architecture, a class of 20 full submissions
-on this machine and on a 2-worker Dask LocalCluster, and where a unit's
-time goes."""
+trainings for a class of one architecture. A class of 20 full submissions
+is in bench_throughput."""
 
 import ast
 import shutil
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import ROOT, Row, Timer, execute_notebook
+from benchmarks.common import ROOT, Row, Timer
 from trusted_grader import grading
 
 AUTOGRADE_BAR_SECONDS = 45
 CLASS_SIZE = 10
 CLASS_LESSON = "01_dense_translation"
-FULL_CLASS_SIZE = 20
-FULL_CLASS_BAR_SECONDS = 360
-CLUSTER_BAR_RATIO = 1.10
 
 
 def lay_out(folder, students, lessons):
@@ -66,47 +62,6 @@ def step_seconds(logs):
             for lesson, found in totals.items()}
 
 
-def notebook_seconds(lesson):
-    """The notebook alone in a kernel, grading budget (no nbgrader)."""
-    path = ROOT / "solutions" / lesson / f"{lesson}.ipynb"
-    return execute_notebook(path, grading=True)
-
-
-def cluster_grade(students, lessons):
-    """The same run through a 2-worker Dask LocalCluster (TCP loopback)."""
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      protocol="tcp", host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        return timed_grade(students, lessons, jobs=2,
-                           scheduler=cluster.scheduler_address)
-
-
-def breakdown_rows(steps, lessons):
-    rows = []
-    for lesson in lessons:
-        found = steps.get(lesson, {})
-        short = lesson[:2]
-        in_kernel = notebook_seconds(lesson)
-        autograde = found.get("autograde", 0.0)
-        rows += [
-            Row(f"unit_{short}_autograde_seconds",
-                f"  {lesson}, mean unit of that class: autograde step "
-                "(nbgrader, sandboxed kernel)",
-                autograde, "s"),
-            Row(f"unit_{short}_notebook_seconds",
-                "    of which the notebook itself in a kernel (grading "
-                "budget)", in_kernel, "s"),
-            Row(f"unit_{short}_judge_seconds", "    judge",
-                found.get("judge", 0.0), "s"),
-            Row(f"unit_{short}_finish_seconds",
-                "    finish (scores into the gradebook, feedback)",
-                found.get("finish", 0.0), "s"),
-        ]
-    return rows
-
-
 def judge_trainings(logs):
     """The judge's trainings of a run, from the per-notebook logs."""
     found = []
@@ -120,12 +75,6 @@ def judge_trainings(logs):
 def run(notebooks=True):
     lessons = grading.lesson_ids(ROOT / "solutions")
     full, full_status, _ = timed_grade(["solo"], lessons, jobs=2)
-    class_students = [f"learner{i:02d}" for i in range(FULL_CLASS_SIZE)]
-    steps = {}
-    full_class, full_class_statuses, _ = timed_grade(
-        class_students, lessons, jobs=2, steps=steps)
-    on_cluster, cluster_statuses, _ = cluster_grade(class_students, lessons)
-    ratio = on_cluster / full_class
     full_serial, _, _ = timed_grade(["solo"], lessons, jobs=1)
     students = [f"student{i:02d}" for i in range(CLASS_SIZE)]
     serial, _, _ = timed_grade(students, [CLASS_LESSON], jobs=1)
@@ -134,18 +83,6 @@ def run(notebooks=True):
         students, ["04_keras_cnn"], jobs=2)
     trained = [entry for entry in trainings if not entry["cached"]]
     return [
-        Row("grade_full_class_jobs2_seconds",
-            f"{FULL_CLASS_SIZE} {len(lessons)}-lesson submissions, --jobs 2",
-            full_class, "s", f"<= {FULL_CLASS_BAR_SECONDS}",
-            full_class <= FULL_CLASS_BAR_SECONDS
-            and full_class_statuses == {"graded"}),
-        Row("grade_full_class_cluster_seconds",
-            "  the same on a 2-worker Dask LocalCluster", on_cluster, "s"),
-        Row("grade_full_class_cluster_ratio",
-            "  LocalCluster / --jobs 2", ratio, "",
-            f"<= {CLUSTER_BAR_RATIO}",
-            ratio <= CLUSTER_BAR_RATIO and cluster_statuses == {"graded"}),
-        *breakdown_rows(steps, lessons),
         Row("judge_trainings_10_lesson04",
             f"{CLASS_SIZE} lesson-04 submissions of one architecture: "
             "judge trainings", len(trained), "", "== 1",
