@@ -163,6 +163,17 @@ def render_call(name, args=(), kwargs=None):
     return f"{name}({', '.join(parts)})"
 
 
+def pool_arguments(size, stride, default_size=2):
+    """Keyword arguments of a pooling call, leaving out the defaults
+    (size=2, stride=None) so that a case tests them."""
+    kwargs = {}
+    if size != default_size or stride is not None:
+        kwargs["size"] = size
+    if stride is not None:
+        kwargs["stride"] = stride
+    return kwargs
+
+
 def describe_arguments(args, kwargs):
     """The arguments of a call, shown as `render_call` shows them, for
     a function whose parameter names are unknown (prefer render_call)."""

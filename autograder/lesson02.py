@@ -31,6 +31,7 @@ from autograder.feedback import (
     library_references,
     name_array,
     passed,
+    pool_arguments,
     recorded_library_use,
     render_call,
     require_array,
@@ -476,11 +477,7 @@ POOL_WRAPPED = ("The window sums wrapped around: adding uint8 pixels "
 
 def _pool_call(run, x, size, stride):
     """(what, result): the defaults left out where a case tests them."""
-    kwargs = {}
-    if size != POOL_SIZE or stride is not None:
-        kwargs["size"] = size
-    if stride is not None:
-        kwargs["stride"] = stride
+    kwargs = pool_arguments(size, stride, POOL_SIZE)
     what = render_call("avg_pool2d", (x,), kwargs)
     return what, run(x, **kwargs)
 

@@ -45,6 +45,7 @@ from autograder.feedback import (
     floating_errors,
     library_references,
     passed,
+    pool_arguments,
     recorded_library_use,
     render_call,
     require_array,
@@ -434,11 +435,7 @@ def softmax(softmax):
 
 def _pool_call(max_pool2d, x, size, stride):
     """Call with the defaults left out where the case tests them."""
-    kwargs = {}
-    if size != POOL_SIZE or stride is not None:
-        kwargs["size"] = size
-    if stride is not None:
-        kwargs["stride"] = stride
+    kwargs = pool_arguments(size, stride, POOL_SIZE)
     return _what("max_pool2d", x, **kwargs), _call(
         max_pool2d, "max_pool2d", x, **kwargs)
 

@@ -8,6 +8,7 @@ learner's run shows, with the notebook's training recipe.
 from benchmarks.common import ROOT, Row, execute_notebook
 
 LESSON = "04_keras_cnn"
+ROBUST_BAR_SECONDS = 180
 PROBE = """
 import json
 print(json.dumps({
@@ -46,13 +47,14 @@ def run(notebooks=True):
         Row("cnn_train_seconds", "seed CNN training, 5 epochs",
             figures["cnn_seconds"], "s"),
         Row("robust_test_accuracy", "robust CNN test accuracy",
-            figures["robust_accuracy"], "", ">= 0.993",
-            figures["robust_accuracy"] >= 0.993),
+            figures["robust_accuracy"], "", ">= 0.995",
+            figures["robust_accuracy"] >= 0.995),
         Row("robust_worst_shift_accuracy",
             "robust CNN: worst accuracy over shifts -4..+4", worst, "",
-            ">= 0.990", worst >= 0.990),
-        Row("robust_train_seconds", "robust CNN training",
-            figures["robust_seconds"], "s"),
+            ">= 0.993", worst >= 0.993),
+        Row("robust_train_seconds", "robust CNN training, 6 epochs",
+            figures["robust_seconds"], "s", f"<= {ROBUST_BAR_SECONDS}",
+            figures["robust_seconds"] <= ROBUST_BAR_SECONDS),
     ]
     for name, key in (("dense net", "dense"), ("seed CNN", "cnn"),
                       ("robust CNN", "robust")):
