@@ -65,6 +65,11 @@ def save(rows, path, partial):
     if partial and path.exists():
         results = json.loads(path.read_text())
     results.update({row.key: row.value for row in rows})
+    notebooks = [value for key, value in results.items()
+                 if key.startswith("notebook0") and key.endswith("_seconds")]
+    if partial and len(notebooks) == 4:
+        # The sum of the latest figure of each notebook.
+        results["notebooks_total_seconds"] = sum(notebooks)
     results["cpu_count"] = os.cpu_count()
     results["tensorflow_version"] = tf.__version__
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
