@@ -8,6 +8,12 @@ def grading_mode():
     return os.environ.get("NBGRADER_EXECUTION") in {"autograde", "validate"}
 
 
+def autograding():
+    """True while the instructor's grader runs the notebook (not while a
+    learner validates it)."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
 def training_budget(full, grading):
     """Pick the budget for this run: `grading` under nbgrader, else `full`.
 

@@ -3,17 +3,17 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnn_course.budget import grading_mode
+from cnn_course.budget import autograding
 
 
 def _show(figure, tight=False):
-    """Show a figure; while nbgrader grades, drop it undrawn instead.
+    """Show a figure; while the grader autogrades, drop it undrawn.
 
     Grades never depend on figures, and laying them out and drawing them
     (PNG for the autograded notebook and the feedback) costs a graded
     notebook seconds.
     """
-    if grading_mode():
+    if autograding():
         plt.close(figure)
         return
     if tight:
