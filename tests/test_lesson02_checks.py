@@ -459,17 +459,23 @@ def test_visible_expectations_are_fresh():
 
 # ----------------------------------------------------------- avg_pool2d ---
 
-def pool_loops(x, size=2, stride=None):
-    stride = stride or size
-    rows = (x.shape[0] - size) // stride + 1
-    cols = (x.shape[1] - size) // stride + 1
+def _pooled(x, size, stride, reduce, keep_partial=False):
+    """Every window of x reduced by `reduce`, written out with loops."""
+    if keep_partial:
+        rows, cols = (-(-(n - size) // stride) + 1 for n in x.shape[:2])
+    else:
+        rows, cols = ((n - size) // stride + 1 for n in x.shape[:2])
     out = np.zeros((rows, cols) + x.shape[2:])
     for r in range(rows):
         for c in range(cols):
-            window = x[r * stride:r * stride + size,
-                       c * stride:c * stride + size]
-            out[r, c] = window.mean(axis=(0, 1))
+            out[r, c] = reduce(x[r * stride:r * stride + size,
+                                 c * stride:c * stride + size])
     return out
+
+
+def pool_loops(x, size=2, stride=None):
+    return _pooled(x, size, stride or size,
+                   lambda window: window.mean(axis=(0, 1)))
 
 
 def pool_float32(x, size=2, stride=None):
@@ -484,37 +490,18 @@ def pool_stride_one(x, size=2, stride=None):
 
 
 def pool_keeps_partial_windows(x, size=2, stride=None):
-    stride = stride or size
-    rows = -(-(x.shape[0] - size) // stride) + 1
-    cols = -(-(x.shape[1] - size) // stride) + 1
-    out = np.zeros((rows, cols) + x.shape[2:])
-    for r in range(rows):
-        for c in range(cols):
-            window = x[r * stride:r * stride + size,
-                       c * stride:c * stride + size]
-            out[r, c] = window.mean(axis=(0, 1))
-    return out
+    return _pooled(x, size, stride or size,
+                   lambda window: window.mean(axis=(0, 1)),
+                   keep_partial=True)
 
 
 def pool_mixes_channels(x, size=2, stride=None):
-    stride = stride or size
-    out = pool_loops(x, size, stride)
-    for r in range(out.shape[0]):
-        for c in range(out.shape[1]):
-            out[r, c] = x[r * stride:r * stride + size,
-                          c * stride:c * stride + size].mean()
-    return out
+    return _pooled(x, size, stride or size, lambda window: window.mean())
 
 
 def pool_integer_division(x, size=2, stride=None):
-    stride = stride or size
-    out = pool_loops(x, size, stride)
-    for r in range(out.shape[0]):
-        for c in range(out.shape[1]):
-            window = x[r * stride:r * stride + size,
-                       c * stride:c * stride + size]
-            out[r, c] = window.sum(axis=(0, 1)) // (size * size)
-    return out
+    return _pooled(x, size, stride or size,
+                   lambda window: window.sum(axis=(0, 1)) // (size * size))
 
 
 def pool_int_output(x, size=2, stride=None):
