@@ -174,12 +174,6 @@ def pool_arguments(size, stride, default_size=2):
     return kwargs
 
 
-def describe_arguments(args, kwargs):
-    """The arguments of a call, shown as `render_call` shows them, for
-    a function whose parameter names are unknown (prefer render_call)."""
-    return render_call("", args, kwargs)[1:-1]
-
-
 def render_value(value):
     """One argument for a message: arrays by dtype and shape, numbers and
     short lists by value, other objects by kind."""
