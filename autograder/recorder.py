@@ -35,6 +35,8 @@ MAX_MESSAGE = 2000
 # The grader writes a lesson's inputs while its kernels start; this file
 # says they are complete. A test cell waits for it at most this long.
 READY = "ready"
+# ... and this one that the grader could not make them.
+FAILED = "failed"
 READY_WAIT_SECONDS = 300
 
 # Captured at import, before any learner code runs.
@@ -110,6 +112,9 @@ def _unchanged(now, old):
 def wait_for_inputs(folder):
     deadline = time.monotonic() + READY_WAIT_SECONDS
     while not os.path.exists(os.path.join(folder, READY)):
+        if os.path.exists(os.path.join(folder, FAILED)):
+            raise CheckFailure("The grader could not prepare this "
+                               "notebook's inputs; ask your instructor.")
         if time.monotonic() > deadline:
             raise CheckFailure("The grader's inputs for this notebook did "
                                "not arrive; ask your instructor.")

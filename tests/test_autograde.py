@@ -30,7 +30,9 @@ def graded(root, tmp_path_factory):
     output = tmp_path_factory.mktemp("grading")
     _, rows = run_grading(root, submissions, output, "--jobs", "2",
                           "--seed", "12")
-    return {(row["student"], row["lesson"]): row for row in rows}
+    graded = {(row["student"], row["lesson"]): row for row in rows}
+    graded["feedback"] = output / "feedback"
+    return graded
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -48,3 +50,26 @@ def test_untouched_notebook_gets_zero(graded, lesson):
     row = graded[("blank", lesson)]
     assert row["status"] == "graded", row
     assert float(row["score"]) == 0.0, row
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_demo_cells_are_skipped_and_no_cell_raises(graded, lesson, root):
+    """The solution's feedback: every cell tagged demo says it was not run
+    while grading, and no cell that did run raised (so nothing graded
+    needs what a demo cell computes)."""
+    import nbformat
+
+    from trusted_grader.demo_cells import SKIPPED_NOTE, demo_sources
+
+    demo = demo_sources(root / "solutions" / lesson / f"{lesson}.ipynb")
+    assert demo, f"{lesson} has no demo cells"
+    html = next((graded["feedback"] / "solution").glob(f"**/{lesson}.html"))
+    text = html.read_text(encoding="utf-8")
+    note = SKIPPED_NOTE.strip().split(":")[0]
+    assert text.count(note) == len(demo)
+    # IPython colours an error's name red; a check's verdict is plain.
+    assert "ansi-red-fg" not in text
+    assert "Traceback (most recent call last)" not in text
+    released = nbformat.read(root / "notebooks" / lesson / f"{lesson}.ipynb",
+                             as_version=4)
+    assert {cell.id for cell in released.cells} >= set(demo)

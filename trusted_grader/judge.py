@@ -42,7 +42,7 @@ import numpy as np
 
 from autograder import answers
 from autograder.feedback import FAIL_MARK, CheckFailure
-from autograder.recorder import READY
+from autograder.recorder import FAILED, READY
 from trusted_grader import reference, replay
 
 NO_ANSWERS = ("no answers were recorded for this cell: it did not reach "
@@ -249,9 +249,20 @@ def serve(lessons, seed, inputs, solutions=None, stream_in=None,
         sys.stdout = sys.stderr
     started = time.perf_counter()
     judges = {}
-    for lesson in lessons:
-        judges[lesson] = LessonJudge(lesson, seed, inputs, solutions)
-        judges[lesson].collect()
+    try:
+        for lesson in lessons:
+            judges[lesson] = LessonJudge(lesson, seed, inputs, solutions)
+            judges[lesson].collect()
+    except BaseException as error:
+        # Kernels are waiting for these inputs: tell them at once rather
+        # than let every notebook wait out its timeouts.
+        for lesson in lessons:
+            folder = Path(inputs) / lesson
+            if folder.is_dir() and not (folder / READY).exists():
+                (folder / FAILED).write_text(
+                    f"{type(error).__name__}: {error}"[:500],
+                    encoding="utf-8")
+        raise
     stream_out.write(json.dumps({
         "ready": True, "seconds": round(time.perf_counter() - started, 2),
         "calls": {lesson: sum(len(keys) for keys in judge.keys.values())

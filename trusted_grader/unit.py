@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from trusted_grader import sandbox
+from trusted_grader import demo_cells, sandbox
 from trusted_grader.paths import COURSE_ROOT
 
 # Outputs longer than this are cut in the autograded notebook and feedback.
@@ -47,6 +47,20 @@ def load_config(spec):
     course.feedback_directory = "feedback"
     course.db_url = f"sqlite:///{root}/gradebook.db"
     overrides.Execute.timeout = spec.get("timeout", 120)
+    if "demo_cells" in spec:
+        from nbconvert.preprocessors import ClearMetadataPreprocessor
+        from nbgrader import preprocessors
+
+        from trusted_grader.demo_cells import GradingExecute
+
+        # nbgrader's own list, with Execute leaving demo cells unrun.
+        overrides.Autograde.autograde_preprocessors = [
+            GradingExecute, preprocessors.IgnorePattern,
+            ClearMetadataPreprocessor, preprocessors.LimitOutput,
+            preprocessors.SaveAutoGrades,
+            preprocessors.AssignLatePenalties,
+            preprocessors.CheckCellMetadata]
+        overrides.GradingExecute.skip_cells = spec["demo_cells"]
     if "runtime" in spec:
         # The kernel starts through trusted_grader.sandbox and talks over
         # Unix sockets, so it needs no network namespace of ours.
@@ -92,6 +106,9 @@ def autograde(spec):
         root, runtime, spec["inputs"], root / "answers",
         spec.get("memory_mb"))
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    lesson = spec["lesson"]
+    spec["demo_cells"] = demo_cells.demo_sources(
+        Path(spec["solutions"]) / lesson / f"{lesson}.ipynb")
     started = time.perf_counter()
     api = make_api(spec)
     try:

@@ -1,0 +1,52 @@
+"""Demonstration cells: run for the learner, not while the grader grades.
+
+A code cell tagged `demo` in solutions/ only shows something (a model
+trained, a curve plotted, a timing): no exercise and no check needs what
+it computes. When the grader autogrades, `GradingExecute` leaves such a
+cell unrun if its code is the solutions' code, and says so in the cell's
+output; a learner who changed the cell gets it run as written. The tags
+are read from the trusted solutions, never from the submission.
+
+Skipping them is most of what makes grading a class fast: lesson 04's
+demo training alone took longer than all of its checks.
+"""
+
+import nbformat
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Dict, Unicode
+
+TAG = "demo"
+SKIPPED_NOTE = ("[not run while grading: this cell only demonstrates. "
+                "Your functions are graded by the check cells.]\n")
+
+
+def _normalized(source):
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+def demo_sources(solution_path):
+    """{cell id: code} of the cells tagged `demo` in a solution notebook."""
+    notebook = nbformat.read(solution_path, as_version=4)
+    return {cell.id: _normalized(cell.source) for cell in notebook.cells
+            if cell.cell_type == "code"
+            and TAG in cell.metadata.get("tags", [])}
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute, leaving unchanged demonstration cells unrun."""
+
+    skip_cells = Dict(
+        value_trait=Unicode(), key_trait=Unicode(),
+        help="{cell id: code} of the demonstration cells not to run when "
+             "the submitted cell's code is this code.").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        expected = self.skip_cells.get(cell.get("id"))
+        if cell.cell_type == "code" and expected is not None and \
+                _normalized(cell.source) == expected:
+            cell.outputs = [new_output("stream", name="stdout",
+                                       text=SKIPPED_NOTE)]
+            cell.execution_count = None
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
