@@ -2,6 +2,9 @@
 
     python3 course.py lab     set up (first time only), open JupyterLab at
                               the start page, notebooks/00_start_here.ipynb
+    python3 course.py lab --lang zh-CN
+                              the same in Simplified Chinese: JupyterLab's
+                              interface and notebooks/zh-CN/
     python3 course.py test    set up (first time only), run every test;
                               as root, also installs bubblewrap, the
                               grader's sandbox
@@ -25,6 +28,9 @@ STAMP = VENV / "requirements.sha256"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 # Learners' start page, in notebooks/ (generated from solutions/).
 START_PAGE = "00_start_here.ipynb"
+# Editions besides English: notebooks/<language>/ and a JupyterLab
+# language pack pinned in requirements.txt.
+LANGUAGES = ("zh-CN",)
 
 
 def requirements_hash():
@@ -89,19 +95,38 @@ def environment():
     return env
 
 
-def lab_command(root_dir, *extra):
+def lab_command(root_dir, *extra, language=None):
     """JupyterLab serving `root_dir`, its URL opening the start page.
 
     default_url sets both the page the browser opens and the URL printed
     for copying; tests/test_browser.py starts its server with this too.
     As root (a container, a cloud VM) JupyterLab refuses to start without
-    --allow-root, so it is added there.
+    --allow-root, so it is added there. With a `language` (zh-CN) it opens
+    that edition's start page, and the interface speaks it: JupyterLab
+    reads its locale from user settings, so this launch gets settings of
+    its own that choose the pinned language pack.
     """
     root_user = hasattr(os, "geteuid") and os.geteuid() == 0
+    start_page = f"{language}/{START_PAGE}" if language else START_PAGE
+    options = []
+    if language:
+        options.append("--LabApp.user_settings_dir="
+                       f"{language_settings(language)}")
     return [python(), "-m", "jupyterlab",
             f"--ServerApp.root_dir={root_dir}",
-            f"--LabApp.default_url=/lab/tree/{START_PAGE}",
+            f"--LabApp.default_url=/lab/tree/{start_page}", *options,
             *(["--allow-root"] if root_user else []), *extra]
+
+
+def language_settings(language):
+    """A JupyterLab user-settings folder whose locale is `language`."""
+    folder = VENV / "lab-settings" / language
+    plugin = folder / "@jupyterlab" / "translation-extension"
+    plugin.mkdir(parents=True, exist_ok=True)
+    locale = language.replace("-", "_")  # zh-CN -> zh_CN, as JupyterLab
+    (plugin / "plugin.jupyterlab-settings").write_text(
+        f'{{"locale": "{locale}"}}\n', encoding="utf-8")
+    return folder
 
 
 def main(argv):
@@ -110,7 +135,16 @@ def main(argv):
         return 2
     set_up()
     if argv[0] == "lab":
-        command = lab_command(ROOT / "notebooks", *argv[1:])
+        extra, language = list(argv[1:]), None
+        if "--lang" in extra:
+            where = extra.index("--lang")
+            language = (extra[where + 1:where + 2] or [""])[0]
+            del extra[where:where + 2]
+            if language not in LANGUAGES:
+                print(f"--lang: expected one of {', '.join(LANGUAGES)}")
+                return 2
+        command = lab_command(ROOT / "notebooks", *extra,
+                              language=language)
     else:
         install_bubblewrap()
         command = [python(), "-m", "pytest", *argv[1:]]

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from autograder import answers
+from autograder.messages import t
 
 # Captured at import, before any learner code runs, so that a notebook that
 # reassigns np.allclose or np.array_equal cannot change how it is checked.
@@ -54,10 +55,10 @@ def passed(message):
 def call(func, name, *args, **kwargs):
     """Call the learner's function; turn its exceptions into messages."""
     if not callable(func):
-        raise CheckFailure(
-            f"{name} is {type(func).__name__}, not a function. Run the cell "
-            f"that defines {name}, then this check."
-        )
+        raise CheckFailure(t(
+            "{name} is {type}, not a function. Run the cell "
+            "that defines {name}, then this check.",
+            name=name, type=type(func).__name__))
     try:
         with warnings.catch_warnings(), \
                 contextlib.redirect_stderr(io.StringIO()):
@@ -66,18 +67,18 @@ def call(func, name, *args, **kwargs):
             warnings.simplefilter("ignore")
             return func(*args, **kwargs)
     except NotImplementedError:
-        raise CheckFailure(
-            f"{name} is not implemented yet.\n"
-            f"Replace `raise NotImplementedError()` in the {name} cell "
-            "with your code, run that cell, then run this check again."
-        ) from None
+        raise CheckFailure(t(
+            "{name} is not implemented yet.\n"
+            "Replace `raise NotImplementedError()` in the {name} cell "
+            "with your code, run that cell, then run this check again.",
+            name=name)) from None
     except CheckFailure:
         raise
     except Exception as error:
-        raise CheckFailure(
-            f"{render_call(name, args, kwargs)} raised "
-            f"{type(error).__name__}: {error}"
-        ) from None
+        raise CheckFailure(t(
+            "{call} raised {error_type}: {error}",
+            call=render_call(name, args, kwargs),
+            error_type=type(error).__name__, error=error)) from None
 
 
 def replayed(func):
@@ -211,9 +212,9 @@ def render_value(value):
 def require_array(value, what):
     """The value as a plain ndarray, or a CheckFailure saying what it is."""
     if not isinstance(value, _ndarray):
-        raise CheckFailure(
-            f"{what} returned {type(value).__name__}; expected a NumPy array."
-        )
+        raise CheckFailure(t(
+            "{what} returned {type}; expected a NumPy array.",
+            what=what, type=type(value).__name__))
     # A plain ndarray view: ignores any __eq__ a subclass might override.
     return _asarray(value).view(_ndarray)
 
@@ -252,21 +253,26 @@ def compare_arrays(got, expected, what, atol=0.0, rtol=0.0,
     first differing value.
     """
     if got.shape != expected.shape:
-        return (f"{what}: shape {got.shape}, expected {expected.shape}.")
+        return t("{what}: shape {got}, expected {want}.",
+                 what=what, got=got.shape, want=expected.shape)
     if dtype == "same" and got.dtype != expected.dtype:
-        return f"{what}: dtype {got.dtype}, expected {expected.dtype}."
+        return t("{what}: dtype {got}, expected {want}.",
+                 what=what, got=got.dtype, want=expected.dtype)
     if dtype == "float" and got.dtype.kind != "f":
-        return (f"{what}: dtype {got.dtype}, expected a float dtype "
-                "(e.g. float64).")
+        return t("{what}: dtype {got}, expected a float dtype "
+                 "(e.g. float64).", what=what, got=got.dtype)
     if got.dtype.kind not in "biuf":
-        return f"{what}: dtype {got.dtype} is not numeric."
+        return t("{what}: dtype {got} is not numeric.",
+                 what=what, got=got.dtype)
     difference = first_difference(got, expected, atol, rtol)
     if difference is None:
         return None
     index, got_value, expected_value, count = difference
-    return (f"{what}: {count} value(s) differ; first at index "
-            f"{list(index)}: got {format_number(got_value)}, expected "
-            f"{format_number(expected_value)}.")
+    return t("{what}: {count} value(s) differ; first at index "
+             "{index}: got {got}, expected {want}.",
+             what=what, count=count, index=list(index),
+             got=format_number(got_value),
+             want=format_number(expected_value))
 
 
 def format_number(value):
@@ -427,8 +433,9 @@ class LibraryWatch:
         if library:
             where = ""
             if caller is not None:
-                where = (f", called from {caller.f_code.co_name} line "
-                         f"{caller.f_lineno}")
+                where = t(", called from {function} line {line}",
+                          function=caller.f_code.co_name,
+                          line=caller.f_lineno)
             self.found = f"{library} ({module}{where})"
 
     def __enter__(self):

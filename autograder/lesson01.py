@@ -16,6 +16,7 @@ from autograder.feedback import (
     require_array,
     same_array,
 )
+from autograder.messages import t
 
 LESSON = "01_dense_translation"
 # NumPy's error for a slice assignment whose shapes do not fit.
@@ -83,7 +84,7 @@ def _mean_problem(mean_image, images, labels, digit, want):
     what = render_call("mean_image", (images, labels, digit))
     got = require_array(got, what)
     if not same_array(images, images_before):
-        return f"{what} modified `images`; work on a copy."
+        return t("{what} modified `images`; work on a copy.", what=what)
     problem = compare_arrays(got, want, what, atol=1e-4, rtol=1e-5,
                              dtype="float")
     if problem is None:
@@ -96,22 +97,22 @@ def _mean_hint(got, images, labels, digit):
     """Name the likely mistake by recognising its result."""
     if got.shape != images.shape[1:]:
         if got.shape == (1, *images.shape[1:]):
-            return "Drop the extra axis: average over axis 0 only."
-        return ("The result must have one image's shape (H, W): average "
-                "over axis 0, the image axis.")
+            return t("Drop the extra axis: average over axis 0 only.")
+        return t("The result must have one image's shape (H, W): average "
+                 "over axis 0, the image axis.")
     all_mean = images.astype(np.float64).mean(axis=0)
     if close_array(got, all_mean):
-        return ("That is the mean over all digits: keep only the images "
-                "whose label equals `digit`.")
+        return t("That is the mean over all digits: keep only the images "
+                 "whose label equals `digit`.")
     selected = images[labels == digit]
     wrapped = np.zeros(images.shape[1:], dtype=np.uint8)
     for image in selected:
         wrapped += image  # the learner's likely uint8 running sum
     if len(selected) and close_array(got, wrapped / len(selected)):
-        return ("uint8 overflow: the running sum wrapped around at 256. "
-                "Convert to float before adding (or use np.mean).")
+        return t("uint8 overflow: the running sum wrapped around at 256. "
+                 "Convert to float before adding (or use np.mean).")
     if got.dtype.kind != "f":
-        return "Return floats: the mean of integers is rarely an integer."
+        return t("Return floats: the mean of integers is rarely an integer.")
     return None
 
 
@@ -124,22 +125,35 @@ def mean_image(mean_image):
         fail_on(problem)
     _expect_value_error(mean_image, case["images"], case["labels"],
                         case["absent_digit"])
-    passed("mean_image: right means, float dtype, ValueError for a "
-           "digit with no images.")
+    passed(t("mean_image: right means, float dtype, ValueError for a "
+             "digit with no images."))
 
 
 def _expect_value_error(mean_image, images, labels, digit):
     try:
         call(mean_image, "mean_image", images, labels, digit)
     except CheckFailure as failure:
-        if "raised ValueError" in failure.message:
+        if _raised(failure) == "ValueError":
             return
         raise
-    raise CheckFailure(
-        f"{render_call('mean_image', (images, labels, digit))} returned a "
-        f"value, but no image has label {digit}: raise ValueError with a "
-        "clear message (np.mean of nothing is nan, with only a warning)."
-    )
+    raise CheckFailure(t(
+        "{what} returned a value, but no image has label {digit}: raise "
+        "ValueError with a clear message (np.mean of nothing is nan, with "
+        "only a warning).",
+        what=render_call("mean_image", (images, labels, digit)),
+        digit=digit))
+
+
+def _raised(failure):
+    """The name of the exception the learner's function raised, which
+    `call` turned into `failure` ("ValueError"), or None (a stub, or not
+    a function). Read from the exception chain, not from the message,
+    which is in the learner's language."""
+    error = failure.__context__
+    if (not failure.__suppress_context__ or error is None
+            or isinstance(error, NotImplementedError)):
+        return None
+    return type(error).__name__
 
 
 # ---------------------------------------------------------- shift_image ---
@@ -153,18 +167,20 @@ def _zero_shift_hint(name):
     slice_text, fix = (("image[:-dy]", "image[:height - dy]")
                        if name == "dy" else
                        ("image[:, :-dx]", "image[:, :width - dx]"))
-    return (f"{name} is 0 here, and a slice such as {slice_text} is then "
-            f"{slice_text.replace(name, '0')}, which is empty because -0 "
-            f"is 0. Slice up to the size instead ({fix}) or handle a "
-            "shift of 0 separately.")
+    return t("{name} is 0 here, and a slice such as {slice_text} is then "
+             "{emptied}, which is empty because -0 is 0. Slice up to the "
+             "size instead ({fix}) or handle a shift of 0 separately.",
+             name=name, slice_text=slice_text,
+             emptied=slice_text.replace(name, "0"), fix=fix)
 
 
 def _too_far_hint(image, dx, dy):
     height, width = image.shape[:2]
-    return (f"A shift as large as the image (here dx={dx}, dy={dy} on "
-            f"{height} rows x {width} columns) moves all content out: the "
-            "result must be all zeros. Check abs(dx) >= width or "
-            "abs(dy) >= height first and return np.zeros_like(image).")
+    return t("A shift as large as the image (here dx={dx}, dy={dy} on "
+             "{height} rows x {width} columns) moves all content out: the "
+             "result must be all zeros. Check abs(dx) >= width or "
+             "abs(dy) >= height first and return np.zeros_like(image).",
+             dx=dx, dy=dy, height=height, width=width)
 
 
 def _emptied_by_zero_shift(message, dx, dy):
@@ -203,38 +219,44 @@ def _shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
         got = call(shift_image, "shift_image", image, dx, dy)
     except CheckFailure as failure:
         hints = _shift_error_hints(failure.message, image, dx, dy)
-        if failure.message.startswith(f"{what} raised ") and hints:
+        if _raised(failure) and hints:
             return "\n".join([failure.message, *hints])
         raise
     got = require_array(got, what)
     if not same_array(image, before) or image.dtype != before.dtype:
-        return (f"{what} modified its input image; build a new array "
-                "(e.g. np.zeros_like(image)) instead.")
+        return t("{what} modified its input image; build a new array "
+                 "(e.g. np.zeros_like(image)) instead.", what=what)
     problem = compare_arrays(got, want, what)
     if problem is None:
         return None
     if got.shape == want.shape and got.dtype == want.dtype:
         rolled = np.roll(image, (dy, dx), axis=(0, 1))
         if same_array(got, rolled) and (dx or dy):
-            return (f"{problem}\nLooks like np.roll: content wrapped around "
-                    "to the other side. Vacated pixels must be 0.")
+            return problem + "\n" + t(
+                "Looks like np.roll: content wrapped around to the other "
+                "side. Vacated pixels must be 0.")
         if same_array(got, reversed_):
-            return (f"{problem}\nMoved the wrong way: positive dx moves "
-                    "content right, positive dy moves it down.")
+            return problem + "\n" + t(
+                "Moved the wrong way: positive dx moves content right, "
+                "positive dy moves it down.")
         if same_array(got, swapped):
-            return (f"{problem}\nRows and columns swapped: dx moves columns "
-                    "(axis 1), dy moves rows (axis 0).")
+            return problem + "\n" + t(
+                "Rows and columns swapped: dx moves columns (axis 1), dy "
+                "moves rows (axis 0).")
         if _shift_too_far(image, dx, dy):
             return f"{problem}\n{_too_far_hint(image, dx, dy)}"
         if not (got[want == 0] == 0).all():
-            return (f"{problem}\nVacated pixels must be 0; nothing may wrap "
-                    "around or stay behind.")
+            return problem + "\n" + t(
+                "Vacated pixels must be 0; nothing may wrap around or stay "
+                "behind.")
     elif got.shape != want.shape:
-        return (f"{problem}\nKeep the input's shape: pad with zeros where "
-                "content leaves, do not crop or grow.")
+        return problem + "\n" + t(
+            "Keep the input's shape: pad with zeros where content leaves, "
+            "do not crop or grow.")
     else:
-        return (f"{problem}\nReturn the same dtype as the input "
-                "(np.zeros_like(image) keeps it).")
+        return problem + "\n" + t(
+            "Return the same dtype as the input (np.zeros_like(image) "
+            "keeps it).")
     return problem
 
 
@@ -249,8 +271,8 @@ def shift_image(shift_image):
     problem = _shift_problem(shift_image, case["float_image"], 2, -1,
                              case["float_expected"], None, None)
     fail_on(problem)
-    passed("shift_image: right direction, zeros fill, no wrap-around, "
-           "shape and dtype kept, input untouched.")
+    passed(t("shift_image: right direction, zeros fill, no wrap-around, "
+             "shape and dtype kept, input untouched."))
 
 
 # ---------------------------------------------------- build_dense_model ---
@@ -273,8 +295,8 @@ def build_dense_model(build_dense_model):
         problem = _dense_problem(build_dense_model, num_pixels, num_classes,
                                  want)
         fail_on(problem)
-    passed("build_dense_model: Dense(1024, relu) -> Dense(num_classes, "
-           "softmax), adam, categorical cross-entropy, accuracy.")
+    passed(t("build_dense_model: Dense(1024, relu) -> Dense(num_classes, "
+             "softmax), adam, categorical cross-entropy, accuracy."))
 
 
 EXERCISES = ("mean_image", "shift_image", "build_dense_model",)

@@ -37,6 +37,7 @@ from autograder.feedback import (
     require_array,
     same_array,
 )
+from autograder.messages import t
 
 LESSON = "02_convolution_by_hand"
 
@@ -242,12 +243,19 @@ class _Scratch:
         return result
 
 
-
 def _library_message(name, found):
-    what = "pooling" if "pool" in name else "convolution"
-    return (f"{name} uses {found}.\nThis exercise computes the {what} "
-            "from scratch: use NumPy only (slicing, np.pad, np.sum, @). A "
-            f"library's {what} gets no points.")
+    what = t("pooling") if "pool" in name else t("convolution")
+    return t("{name} uses {found}.\nThis exercise computes the {what} "
+             "from scratch: use NumPy only (slicing, np.pad, np.sum, @). A "
+             "library's {what} gets no points.",
+             name=name, found=found, what=what)
+
+
+def _raised_value_error(failure):
+    """The learner's function raised ValueError: `call` says so in the
+    message (in English) and raises while handling it (any language)."""
+    return ("raised ValueError" in failure.message
+            or type(failure.__context__).__name__ == "ValueError")
 
 
 def _value_error_problem(run, args, kwargs, what, reason):
@@ -257,11 +265,12 @@ def _value_error_problem(run, args, kwargs, what, reason):
     except CheckFailure as failure:
         if getattr(run, "problem", None):
             raise
-        if "raised ValueError" in failure.message:
+        if _raised_value_error(failure):
             return None
-        return f"{failure.message}\nRaise ValueError for {reason}."
-    return (f"{what} returned a value, but {reason}: raise ValueError with "
-            "a clear message.")
+        hint = t("Raise ValueError for {reason}.", reason=reason)
+        return f"{failure.message}\n{hint}"
+    return t("{what} returned a value, but {reason}: raise ValueError with "
+             "a clear message.", what=what, reason=reason)
 
 
 # ----------------------------------------------------- conv_output_size ---
@@ -273,32 +282,34 @@ def _size_problem(conv_output_size, n, k, stride, padding, want):
     got = call(conv_output_size, "conv_output_size", n, k, stride=stride,
                padding=padding)
     if isinstance(got, (float, np.floating)) and float(got).is_integer():
-        return (f"{what} returned {type(got).__name__} {got}, expected the "
-                f"int {want}.\nUse floor division `//`, which keeps ints.")
+        return t("{what} returned {kind} {got}, expected the int {want}.\n"
+                 "Use floor division `//`, which keeps ints.",
+                 what=what, kind=type(got).__name__, got=got, want=want)
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-        return (f"{what} returned {type(got).__name__} {got!r}; expected "
-                f"an int ({want}).")
+        return t("{what} returned {kind} {got!r}; expected an int ({want}).",
+                 what=what, kind=type(got).__name__, got=got, want=want)
     got = int(got)
     if got == want:
         return None
-    message = f"{what} returned {got}, expected {want}."
+    message = t("{what} returned {got}, expected {want}.", what=what,
+                got=got, want=want)
     hint = _size_hint(got, want, n, k, stride, padding)
     return f"{message}\n{hint}" if hint else message
 
 
 def _size_hint(got, want, n, k, stride, padding):
     if stride > 1 and got == n + 2 * padding - k + 1:
-        return ("Stride ignored: the window jumps `stride` pixels, so "
-                "divide by stride (with //) before adding 1.")
+        return t("Stride ignored: the window jumps `stride` pixels, so "
+                 "divide by stride (with //) before adding 1.")
     if padding and got == (n + padding - k) // stride + 1:
-        return ("Padding is added on both sides: the padded input has "
-                "n + 2*padding pixels.")
+        return t("Padding is added on both sides: the padded input has "
+                 "n + 2*padding pixels.")
     if padding and got == (n - k) // stride + 1:
-        return ("Padding ignored: the padded input has n + 2*padding "
-                "pixels.")
+        return t("Padding ignored: the padded input has n + 2*padding "
+                 "pixels.")
     if abs(got - want) == 1:
-        return ("Off by one: (n + 2*padding - k) // stride counts the "
-                "steps; the number of positions is one more.")
+        return t("Off by one: (n + 2*padding - k) // stride counts the "
+                 "steps; the number of positions is one more.")
     return None
 
 
@@ -308,13 +319,15 @@ def _size_error_problem(conv_output_size, n, k, stride, padding):
     problem = _value_error_problem(
         lambda: call(conv_output_size, "conv_output_size", n, k,
                      stride=stride, padding=padding), (), {}, what,
-        "the kernel does not fit in the padded input (a size < 1)")
+        t("the kernel does not fit in the padded input (a size < 1)"))
     numerator = n + 2 * padding - k
     if problem and numerator < 0 and numerator // stride != int(
             numerator / stride):
-        problem += (f"\nNote: {numerator} // {stride} is "
-                    f"{numerator // stride}, but int({numerator} / {stride})"
-                    f" is {int(numerator / stride)}: use //.")
+        problem += "\n" + t(
+            "Note: {numerator} // {stride} is {floor}, but "
+            "int({numerator} / {stride}) is {truncated}: use //.",
+            numerator=numerator, stride=stride,
+            floor=numerator // stride, truncated=int(numerator / stride))
     return problem
 
 
@@ -327,39 +340,73 @@ def conv_output_size(conv_output_size):
     for size in case["errors"]:
         problem = _size_error_problem(conv_output_size, *size)
         fail_on(problem)
-    passed("conv_output_size: right sizes with stride and padding, an int, "
-           "ValueError when the kernel does not fit.")
+    passed(t("conv_output_size: right sizes with stride and padding, an "
+             "int, ValueError when the kernel does not fit."))
 
 
 # --------------------------------------------------------------- conv2d ---
+#
+# The hints name a likely mistake. Functions, not constants: a message is
+# given in the language of the moment it is shown.
 
-FLIPPED = ("Looks like a true convolution: the kernel is flipped. conv2d "
-           "here is cross-correlation, as in tf.nn.conv2d and Keras' Conv2D: "
-           "kernel[u, v] multiplies image[i + u, j + v], no flip.")
-TRANSPOSED = ("Kernel rows and columns swapped (kernel.T?): kernel[u, v] "
-              "multiplies image[i + u, j + v].")
-STRIDE_IGNORED = ("Stride ignored: that is the stride-1 output. Move the "
-                  "window `stride` pixels at a time.")
-STRIDE_INSIDE = ("The size is right, but the windows are the stride-1 ones: "
-                 "window (i, j) starts at row i*stride, column j*stride.")
-ONE_SIDED = ("Padding on one side only: add `padding` zeros on every side, "
+def _flipped():
+    return t("Looks like a true convolution: the kernel is flipped. conv2d "
+             "here is cross-correlation, as in tf.nn.conv2d and Keras' "
+             "Conv2D: kernel[u, v] multiplies image[i + u, j + v], no flip.")
+
+
+def _transposed():
+    return t("Kernel rows and columns swapped (kernel.T?): kernel[u, v] "
+             "multiplies image[i + u, j + v].")
+
+
+def _stride_ignored():
+    return t("Stride ignored: that is the stride-1 output. Move the "
+             "window `stride` pixels at a time.")
+
+
+def _stride_inside():
+    return t("The size is right, but the windows are the stride-1 ones: "
+             "window (i, j) starts at row i*stride, column j*stride.")
+
+
+def _one_sided():
+    return t("Padding on one side only: add `padding` zeros on every side, "
              "top, bottom, left and right (np.pad(image, padding)).")
-PADDING_IGNORED = ("Padding ignored: zero-pad the image by `padding` pixels "
-                   "on every side first (np.pad(image, padding)).")
-OFF_BY_ONE = ("Off by one: the output has (H + 2*padding - kh) // stride + 1 "
-              "rows and likewise columns (conv_output_size). Check the + 1 "
-              "and your range(...) bounds.")
-SIZE = ("The output has conv_output_size(H, kh, stride, padding) rows and "
-        "conv_output_size(W, kw, stride, padding) columns.")
-TRUNCATED_OUTPUT = ("Integer output: the fractions were cut off when the "
-                    "sums were stored. np.zeros_like(image) copies an "
-                    "integer image's dtype; start from np.zeros((rows, "
-                    "cols)), which is float.")
-INT_OUTPUT = ("Return floats, even for integer inputs: start from "
-              "np.zeros((rows, cols)) (float64), not np.zeros_like(image) "
-              "or dtype=int.")
-TRUNCATED_INPUTS = ("The inputs were truncated to integers (astype(int)?): "
-                    "compute with their float values.")
+
+
+def _padding_ignored():
+    return t("Padding ignored: zero-pad the image by `padding` pixels "
+             "on every side first (np.pad(image, padding)).")
+
+
+def _off_by_one():
+    return t("Off by one: the output has (H + 2*padding - kh) // stride + 1 "
+             "rows and likewise columns (conv_output_size). Check the + 1 "
+             "and your range(...) bounds.")
+
+
+def _size():
+    return t("The output has conv_output_size(H, kh, stride, padding) rows "
+             "and conv_output_size(W, kw, stride, padding) columns.")
+
+
+def _truncated_output():
+    return t("Integer output: the fractions were cut off when the "
+             "sums were stored. np.zeros_like(image) copies an "
+             "integer image's dtype; start from np.zeros((rows, "
+             "cols)), which is float.")
+
+
+def _int_output():
+    return t("Return floats, even for integer inputs: start from "
+             "np.zeros((rows, cols)) (float64), not np.zeros_like(image) "
+             "or dtype=int.")
+
+
+def _truncated_inputs():
+    return t("The inputs were truncated to integers (astype(int)?): "
+             "compute with their float values.")
 
 
 def _tolerances(want):
@@ -379,33 +426,33 @@ def _conv_hint(got, variants, stride, padding):
     want = variants["expected"]
     if got.shape != want.shape:
         if stride > 1 and _matches(got, variants["stride_one"], want):
-            return STRIDE_IGNORED
+            return _stride_ignored()
         if padding and (_matches(got, variants["top_left"], want) or
                         _matches(got, variants["bottom_right"], want)):
-            return ONE_SIDED
+            return _one_sided()
         if padding and _matches(got, variants["unpadded"], want):
-            return PADDING_IGNORED
+            return _padding_ignored()
         if got.ndim == 2 and all(abs(a - b) <= 1 for a, b in
                                  zip(got.shape, want.shape)):
-            return OFF_BY_ONE
-        return SIZE
+            return _off_by_one()
+        return _size()
     if got.dtype.kind != "f":
         if _matches(got, np.trunc(want), want):
-            return TRUNCATED_OUTPUT
-        return INT_OUTPUT
+            return _truncated_output()
+        return _int_output()
     if _matches(got, variants["flipped"], want):
-        return FLIPPED
+        return _flipped()
     if _matches(got, variants["transposed"], want):
-        return TRANSPOSED
+        return _transposed()
     if stride > 1:
         rows, cols = want.shape
         if _matches(got, variants["stride_one"][:rows, :cols], want):
-            return STRIDE_INSIDE
+            return _stride_inside()
     if _matches(got, variants["truncated_inputs"], want):
-        return TRUNCATED_INPUTS
+        return _truncated_inputs()
     if _matches(got, np.trunc(want), want):
-        return ("The fractions were cut off (an int conversion?): keep "
-                "the sums as floats.")
+        return t("The fractions were cut off (an int conversion?): keep "
+                 "the sums as floats.")
     return None
 
 
@@ -418,7 +465,8 @@ def _conv_problem(run, image, kernel, stride, padding, label, variants):
                         what)
     if not (same_array(image, image_before) and
             same_array(kernel, kernel_before)):
-        return f"{what} modified its input; work on a padded copy."
+        return t("{what} modified its input; work on a padded copy.",
+                 what=what)
     want = variants["expected"]
     problem = compare_arrays(got, want, what, dtype="float",
                              **_tolerances(want))
@@ -434,7 +482,19 @@ def _conv_error_problem(run, case):
     return _value_error_problem(
         run, (case["image"], case["kernel"]),
         {"stride": case["stride"], "padding": case["padding"]}, what,
-        case["reason"])
+        _reason(case["reason"]))
+
+
+def _reason(reason):
+    """An error case's reason in the learner's language: the visible
+    cases keep theirs in English (autograder/expected/*.json)."""
+    known = {
+        "stride < 1": t("stride < 1"),
+        "negative padding": t("negative padding"),
+        "a 6x6 kernel does not fit in the 5x5 image":
+            t("a 6x6 kernel does not fit in the 5x5 image"),
+    }
+    return known.get(reason, reason)
 
 
 def conv2d(conv2d):
@@ -449,30 +509,46 @@ def conv2d(conv2d):
     for case in data["errors"]:
         problem = _conv_error_problem(run, case)
         fail_on(problem)
-    passed("conv2d: cross-correlation (no flip), stride, padding on every "
-           "side, float output, ValueError for bad arguments.")
+    passed(t("conv2d: cross-correlation (no flip), stride, padding on "
+             "every side, float output, ValueError for bad arguments."))
 
 
 # ----------------------------------------------------------- avg_pool2d ---
 
-POOL_STRIDE_ONE = ("Looks like stride 1: when stride is None the default "
-                   "stride is size ({size}), as in Keras' AveragePooling2D, "
-                   "so windows do not overlap.")
-POOL_DROPPED = ("Windows that do not fit are dropped (Keras' "
-                "padding='valid'): the output has (n - size) // stride + 1 "
-                "rows and columns, like conv_output_size(n, size, stride).")
-POOL_CHANNELS = ("Keep the channels separate and last: (H, W, C) pools to "
-                 "(H', W', C), each channel averaged on its own.")
-POOL_MIXED = ("Pooling mixes channels: every output channel holds the same "
-              "mean of all channels. Average each window over its rows and "
-              "columns only (axis=(0, 1)), not over the channel axis.")
-POOL_FLOORED = ("The fractions were cut off: that is integer division "
-                "(//) or an int result. The mean of 1 and 2 is 1.5: divide "
-                "with / and return floats.")
-POOL_WRAPPED = ("The window sums wrapped around: adding uint8 pixels "
-                "with + stays uint8, so 200 + 100 gives 44. Convert to "
-                "float first (x.astype(float)) or use np.mean, which "
-                "accumulates in float.")
+def _pool_stride_one(size):
+    return t("Looks like stride 1: when stride is None the default "
+             "stride is size ({size}), as in Keras' AveragePooling2D, "
+             "so windows do not overlap.", size=size)
+
+
+def _pool_dropped():
+    return t("Windows that do not fit are dropped (Keras' "
+             "padding='valid'): the output has (n - size) // stride + 1 "
+             "rows and columns, like conv_output_size(n, size, stride).")
+
+
+def _pool_channels():
+    return t("Keep the channels separate and last: (H, W, C) pools to "
+             "(H', W', C), each channel averaged on its own.")
+
+
+def _pool_mixed():
+    return t("Pooling mixes channels: every output channel holds the same "
+             "mean of all channels. Average each window over its rows and "
+             "columns only (axis=(0, 1)), not over the channel axis.")
+
+
+def _pool_floored():
+    return t("The fractions were cut off: that is integer division "
+             "(//) or an int result. The mean of 1 and 2 is 1.5: divide "
+             "with / and return floats.")
+
+
+def _pool_wrapped():
+    return t("The window sums wrapped around: adding uint8 pixels "
+             "with + stays uint8, so 200 + 100 gives 44. Convert to "
+             "float first (x.astype(float)) or use np.mean, which "
+             "accumulates in float.")
 
 
 def _pool_call(run, x, size, stride):
@@ -487,27 +563,27 @@ def _pool_hint(got, x, size, stride, variants):
     step = size if stride is None else stride
     if variants["stride_one"] is not None and close_array(
             got, variants["stride_one"]):
-        return POOL_STRIDE_ONE.format(size=size)
+        return _pool_stride_one(size)
     if got.shape != want.shape:
         if stride is None and got.shape[:2] == (x.shape[0] - size + 1,
                                                 x.shape[1] - size + 1):
-            return POOL_STRIDE_ONE.format(size=size)
+            return _pool_stride_one(size)
         ceil = tuple(-(-(n - size) // step) + 1 for n in x.shape[:2])
         if got.shape[:2] == ceil:
-            return POOL_DROPPED
+            return _pool_dropped()
         if x.ndim == 3:
-            return POOL_CHANNELS
+            return _pool_channels()
         return None
     if x.ndim == 3 and x.shape[2] > 1 and close_array(
             got, np.broadcast_to(want.mean(axis=2, keepdims=True),
                                  want.shape), 1e-6, 1e-6):
-        return POOL_MIXED
+        return _pool_mixed()
     if x.dtype == np.uint8:
         sums = np.rint(want * size * size)
         if close_array(got, (sums % 256) / (size * size)):
-            return POOL_WRAPPED
+            return _pool_wrapped()
     if close_array(got, np.floor(want)) or close_array(got, np.trunc(want)):
-        return POOL_FLOORED
+        return _pool_floored()
     return None
 
 
@@ -517,14 +593,16 @@ def _pool_problem(run, x, size, stride, variants):
     what, got = _pool_call(run, x, size, stride)
     got = require_array(got, what)
     if not same_array(x, before):
-        return f"{what} modified its input; return a new array instead."
+        return t("{what} modified its input; return a new array instead.",
+                 what=what)
     want = variants["expected"]
     if got.shape == want.shape and got.dtype.kind in "iub":
-        hint = (POOL_FLOORED if close_array(got, np.floor(want))
+        hint = (_pool_floored() if close_array(got, np.floor(want))
                 or close_array(got, np.trunc(want)) else
-                "Return floats: a mean is rarely a whole number.")
-        return (f"{what}: dtype {got.dtype}, expected a float dtype "
-                f"(e.g. float64).\n{hint}")
+                t("Return floats: a mean is rarely a whole number."))
+        return t("{what}: dtype {dtype}, expected a float dtype "
+                 "(e.g. float64).\n{hint}", what=what, dtype=got.dtype,
+                 hint=hint)
     problem = compare_arrays(got, want, what, dtype="float",
                              **_tolerances(want))
     if problem is None:
@@ -540,8 +618,8 @@ def avg_pool2d(avg_pool2d):
         problem = _pool_problem(run, case["x"], case["size"], case["stride"],
                                 case)
         fail_on(problem)
-    passed("avg_pool2d: window means, stride defaults to size, windows "
-           "that do not fit dropped, channels apart, float output.")
+    passed(t("avg_pool2d: window means, stride defaults to size, windows "
+             "that do not fit dropped, channels apart, float output."))
 
 
 # ---------------------------------------------------------- conv2d_fast ---
@@ -553,7 +631,7 @@ def _fast_problem(run, images, kernels, variants):
     got = require_array(run(images, kernels), what)
     if not (same_array(images, images_before) and
             same_array(kernels, kernels_before)):
-        return f"{what} modified its input."
+        return t("{what} modified its input.", what=what)
     want = variants["expected"]
     problem = compare_arrays(got, want, what, dtype="float",
                              atol=1e-4 * max(1.0, float(np.abs(want).max())),
@@ -562,18 +640,18 @@ def _fast_problem(run, images, kernels, variants):
         return None
     count, out_h, out_w, filters = want.shape
     if got.shape == (count, filters, out_h, out_w):
-        hint = ("Channels last: put the filter axis at the end, "
-                "(N, H - kh + 1, W - kw + 1, F), as tf.nn.conv2d does.")
+        hint = t("Channels last: put the filter axis at the end, "
+                 "(N, H - kh + 1, W - kw + 1, F), as tf.nn.conv2d does.")
     elif got.shape != want.shape:
-        hint = ("The output is (N, H - kh + 1, W - kw + 1, F): valid "
-                "positions, stride 1, one channel per filter.")
+        hint = t("The output is (N, H - kh + 1, W - kw + 1, F): valid "
+                 "positions, stride 1, one channel per filter.")
     elif got.dtype.kind != "f":
-        hint = "Return floats, even for integer images."
+        hint = t("Return floats, even for integer images.")
     elif _matches(got, variants["flipped"], want):
-        hint = FLIPPED
+        hint = _flipped()
     else:
-        hint = ("Channel f of image n must equal conv2d(images[n], "
-                "kernels[:, :, f]).")
+        hint = t("Channel f of image n must equal conv2d(images[n], "
+                 "kernels[:, :, f]).")
     return f"{problem}\n{hint}"
 
 
@@ -595,16 +673,18 @@ def _speed_problem(run):
             break
     out = size - kernel + 1
     if got.shape != (len(images), out, out, SPEED_CASE["filters"]):
-        return (f"{render_call('conv2d_fast', (images, kernels))}: shape "
-                f"{got.shape}, expected "
-                f"{(len(images), out, out, SPEED_CASE['filters'])}.")
+        return t("{what}: shape {got}, expected {want}.",
+                 what=render_call("conv2d_fast", (images, kernels)),
+                 got=got.shape,
+                 want=(len(images), out, out, SPEED_CASE["filters"]))
     if min(seconds) > SPEED_LIMIT:
-        return (f"conv2d_fast took {min(seconds):.2f} s for "
-                f"{SPEED_CASE['images']} images x {SPEED_CASE['filters']} "
-                f"filters (limit {SPEED_LIMIT} s): it still loops over "
-                "windows in Python.\nBuild every window at once "
-                "(sliding_window_view) and multiply them with all kernels "
-                "in one matrix product.")
+        return t("conv2d_fast took {seconds:.2f} s for {images} images x "
+                 "{filters} filters (limit {limit} s): it still loops over "
+                 "windows in Python.\nBuild every window at once "
+                 "(sliding_window_view) and multiply them with all kernels "
+                 "in one matrix product.", seconds=min(seconds),
+                 images=SPEED_CASE["images"],
+                 filters=SPEED_CASE["filters"], limit=SPEED_LIMIT)
     return None
 
 
@@ -619,12 +699,12 @@ def conv2d_fast(conv2d_fast):
     problem = _value_error_problem(
         run, (error["images"], error["kernels"]), {},
         render_call("conv2d_fast", (error["images"], error["kernels"])),
-        "the 5x5 kernels do not fit in the 4x4 images")
+        t("the 5x5 kernels do not fit in the 4x4 images"))
     fail_on(problem)
     problem = _speed_problem(run)
     fail_on(problem)
-    passed("conv2d_fast: equals conv2d for every image and filter, "
-           "channels last, float output, vectorized.")
+    passed(t("conv2d_fast: equals conv2d for every image and filter, "
+             "channels last, float output, vectorized."))
 
 
 EXERCISES = ("conv_output_size", "conv2d", "avg_pool2d", "conv2d_fast",)

@@ -51,6 +51,7 @@ from autograder.feedback import (
     require_array,
     same_array,
 )
+from autograder.messages import t
 
 LESSON = "03_cnn_from_scratch"
 FORWARD_TOLERANCE = 1e-5
@@ -65,10 +66,10 @@ _isclose = np.isclose
 # ------------------------------------------- no TensorFlow in the answer ---
 
 def _library_message(name, detail):
-    return (f"{name} {detail}. This lesson builds every step in NumPy to "
-            "see how Keras works, so this check gives no points when a "
-            f"library does the work. Use only NumPy in {name} and in the "
-            "functions it calls.")
+    return t("{name} {detail}. This lesson builds every step in NumPy to "
+             "see how Keras works, so this check gives no points when a "
+             "library does the work. Use only NumPy in {name} and in the "
+             "functions it calls.", name=name, detail=detail)
 
 
 def _call(func, name, *args, **kwargs):
@@ -77,12 +78,25 @@ def _call(func, name, *args, **kwargs):
     references = [recorded_library_use(func)] if recorded_library_use(
         func) else library_references(func)
     if references:
-        raise CheckFailure(_library_message(name, f"uses {references[0]}"))
+        raise CheckFailure(_library_message(
+            name, t("uses {reference}", reference=references[0])))
     with LibraryWatch() as watch:
         result = call(func, name, *args, **kwargs)
     if watch.found:
-        raise CheckFailure(_library_message(name, f"called {watch.found}"))
+        raise CheckFailure(_library_message(
+            name, t("called {function}", function=watch.found)))
     return result
+
+
+def _raised(failure):
+    """The learner's exception that a CheckFailure of `call` reports ("...
+    raised ValueError: ..."), or None. Read from the failure itself, not
+    its message: the message is in the learner's language."""
+    error = failure.__context__
+    if failure.__suppress_context__ and isinstance(error, Exception) and \
+            not isinstance(error, (NotImplementedError, CheckFailure)):
+        return error
+    return None
 
 
 # ---------------------------------------------------------------- cases ---
@@ -250,13 +264,13 @@ def _called(func, name, x, want, what, atol, rtol, dtype="float",
     with FloatingWatch() as floating:
         got = require_array(_call(func, name, x), what)
     if not same_array(x, before):
-        return (f"{what} modified its input; return a new array "
-                "instead."), got
+        return t("{what} modified its input; return a new array "
+                 "instead.", what=what), got
     problem = compare_arrays(got, want, what, atol=atol, rtol=rtol,
                              dtype=dtype)
     if problem is None and overflow and "overflow" in floating_errors(
             func, floating.errors):
-        problem = f"{what}: {HIDDEN_OVERFLOW[name]}"
+        problem = f"{what}: {_hidden_overflow(name)}"
     return problem, got
 
 
@@ -270,13 +284,13 @@ def _relu_problem(relu, x, want):
         return None
     hint = None
     if got.dtype == bool:
-        hint = ("That is the mask x > 0: keep the positive values "
-                "themselves (np.maximum(x, 0)).")
+        hint = t("That is the mask x > 0: keep the positive values "
+                 "themselves (np.maximum(x, 0)).")
     elif got.shape == x.shape:
         if close_array(got, x):
-            hint = "Negative values must become 0."
+            hint = t("Negative values must become 0.")
         elif close_array(got, np.abs(x)):
-            hint = "Negative values must become 0, not positive."
+            hint = t("Negative values must become 0, not positive.")
     return f"{problem}\n{hint}" if hint else problem
 
 
@@ -286,36 +300,39 @@ def relu(relu):
     for x, want in zip(case["inputs"], case["expected"]):
         problem = _relu_problem(relu, x, want)
         fail_on(problem)
-    passed("relu: negatives become 0, positives stay, any shape, input "
-           "untouched.")
+    passed(t("relu: negatives become 0, positives stay, any shape, input "
+             "untouched."))
 
 
 # -------------------------------------------------------------- sigmoid ---
 
-OVERFLOW_CURES = {
-    "sigmoid": ("Rearrange so that np.exp only sees numbers <= 0, e.g. "
-                "with np.exp(-np.abs(x))."),
-    "softmax": ("Subtract each row's maximum first (keepdims=True): the "
-                "result is the same, and np.exp then sees numbers <= 0."),
-}
-# Right values computed through an overflow (a RuntimeWarning the learner
-# sees in the notebook): the exercise asks for none.
-HIDDEN_OVERFLOW = {
-    "sigmoid": (
-        "right values, but np.exp overflowed to inf on the way (NumPy's "
-        "RuntimeWarning \"overflow encountered in exp\"): they come out "
-        "right only because 1 / (1 + inf) is 0.\n"
-        "np.exp(1000) is inf (in float64 anything above about 709 is), and "
-        "the equivalent form np.exp(x) / (1 + np.exp(x)) gives inf / inf "
-        "= nan at x = 1000. np.where computes both of its branches, so an "
-        "overflow in the branch it drops counts too.\n"
-        + OVERFLOW_CURES["sigmoid"]),
-    "softmax": (
-        "right values, but np.exp overflowed to inf on the way (NumPy's "
-        "RuntimeWarning \"overflow encountered in exp\"); with other "
-        "logits that inf gives inf / inf = nan.\n"
-        + OVERFLOW_CURES["softmax"]),
-}
+def _overflow_cure(name):
+    """How to keep np.exp of `name` ("sigmoid" or "softmax") finite."""
+    if name == "sigmoid":
+        return t("Rearrange so that np.exp only sees numbers <= 0, e.g. "
+                 "with np.exp(-np.abs(x)).")
+    return t("Subtract each row's maximum first (keepdims=True): the "
+             "result is the same, and np.exp then sees numbers <= 0.")
+
+
+def _hidden_overflow(name):
+    """Right values computed through an overflow (a RuntimeWarning the
+    learner sees in the notebook): the exercise asks for none."""
+    if name == "sigmoid":
+        text = t(
+            "right values, but np.exp overflowed to inf on the way (NumPy's "
+            "RuntimeWarning \"overflow encountered in exp\"): they come out "
+            "right only because 1 / (1 + inf) is 0.\n"
+            "np.exp(1000) is inf (in float64 anything above about 709 is), "
+            "and the equivalent form np.exp(x) / (1 + np.exp(x)) gives inf "
+            "/ inf = nan at x = 1000. np.where computes both of its "
+            "branches, so an overflow in the branch it drops counts too.")
+    else:
+        text = t(
+            "right values, but np.exp overflowed to inf on the way (NumPy's "
+            "RuntimeWarning \"overflow encountered in exp\"); with other "
+            "logits that inf gives inf / inf = nan.")
+    return f"{text}\n{_overflow_cure(name)}"
 
 
 def _overflow_hint(name, got, x):
@@ -323,9 +340,10 @@ def _overflow_hint(name, got, x):
     if index is None:
         return None
     value = x[index] if x.shape == got.shape else None
-    at = f" at input {value:g}" if value is not None else ""
-    return (f"{name} gave {got[index]}{at}: np.exp overflowed (np.exp(1000) "
-            f"is inf, and inf/inf is nan). {OVERFLOW_CURES[name]}")
+    at = t(" at input {value:g}", value=value) if value is not None else ""
+    return t("{name} gave {got}{at}: np.exp overflowed (np.exp(1000) is "
+             "inf, and inf/inf is nan). {cure}", name=name, got=got[index],
+             at=at, cure=_overflow_cure(name))
 
 
 @_quiet
@@ -333,12 +351,12 @@ def _sigmoid_problem(sigmoid, x, want):
     what = _what("sigmoid", x)
     problem, got = _called(sigmoid, "sigmoid", x, want, what, 1e-7, 1e-6,
                            overflow=True)
-    if problem is None or HIDDEN_OVERFLOW["sigmoid"] in problem:
+    if problem is None or _hidden_overflow("sigmoid") in problem:
         return problem
     if got.shape == want.shape:
         hint = _overflow_hint("sigmoid", got, x)
         if hint is None and close_array(got, 1 - want, 1e-7, 1e-6):
-            hint = "That is sigmoid(-x): sigmoid(x) = 1 / (1 + exp(-x))."
+            hint = t("That is sigmoid(-x): sigmoid(x) = 1 / (1 + exp(-x)).")
         if hint:
             return f"{problem}\n{hint}"
     return problem
@@ -350,7 +368,7 @@ def sigmoid(sigmoid):
     for x, want in zip(case["inputs"], case["expected"]):
         problem = _sigmoid_problem(sigmoid, x, want)
         fail_on(problem)
-    passed("sigmoid: right values, finite and exact for +-1000.")
+    passed(t("sigmoid: right values, finite and exact for +-1000."))
 
 
 # -------------------------------------------------------------- softmax ---
@@ -362,11 +380,12 @@ def _softmax_problem(softmax, z, want, wrong_axis):
         problem, got = _called(softmax, "softmax", z, want, what, 1e-7,
                                1e-6, overflow=True)
     except CheckFailure as failure:
-        if "raised" in failure.message and z.ndim == 1:
-            return (f"{failure.message}\nz may be one vector (1-D) or a "
-                    "batch: work along the last axis (axis=-1).")
+        if _raised(failure) is not None and z.ndim == 1:
+            hint = t("z may be one vector (1-D) or a batch: work along the "
+                     "last axis (axis=-1).")
+            return f"{failure.message}\n{hint}"
         raise
-    if problem is None or HIDDEN_OVERFLOW["softmax"] in problem:
+    if problem is None or _hidden_overflow("softmax") in problem:
         return problem
     hint = None
     if got.shape == want.shape:
@@ -391,32 +410,33 @@ def _global_max_hint(got, z):
                     equal_nan=True).all():
         return None
     place = ", ".join(str(i) for i in row)
-    return (f"Row z[{place}] (maximum {z[row].max():g}) lies far below the "
-            f"maximum of the whole array ({z.max():g}), which was "
-            "subtracted from every row: every np.exp(z - z.max()) in that "
-            "row underflowed to 0, and 0/0 is nan. Subtract each row's own "
-            "maximum: z.max(axis=-1, keepdims=True).")
+    return t("Row z[{place}] (maximum {row_max:g}) lies far below the "
+             "maximum of the whole array ({overall_max:g}), which was "
+             "subtracted from every row: every np.exp(z - z.max()) in that "
+             "row underflowed to 0, and 0/0 is nan. Subtract each row's own "
+             "maximum: z.max(axis=-1, keepdims=True).", place=place,
+             row_max=z[row].max(), overall_max=z.max())
 
 
 def _softmax_hint(got, z, wrong_axis):
     """Recognise softmax over the wrong axis or without keepdims."""
     if z.ndim > 1:
         if wrong_axis is not None and close_array(got, wrong_axis):
-            return ("Normalised over the wrong axis: each row (the last "
-                    "axis) must sum to 1. Use axis=-1 with keepdims=True.")
+            return t("Normalised over the wrong axis: each row (the last "
+                     "axis) must sum to 1. Use axis=-1 with keepdims=True.")
         per_row = np.exp(z - z.max(axis=-1, keepdims=True))
         overall = np.exp(z - z.max())
         if z.shape[-1] == z.shape[-2] and (
                 close_array(got, per_row / per_row.sum(axis=-1))
                 or close_array(got, overall / overall.sum(axis=-1))):
-            return ("Summed without keepdims=True, so row i was divided by "
-                    "the sum of another row. Use keepdims=True.")
+            return t("Summed without keepdims=True, so row i was divided "
+                     "by the sum of another row. Use keepdims=True.")
         if close_array(got, overall / overall.sum()):
-            return ("Normalised over the whole array: each row (the last "
-                    "axis) must sum to 1 on its own.")
+            return t("Normalised over the whole array: each row (the last "
+                     "axis) must sum to 1 on its own.")
     sums = got.sum(axis=-1)
     if not close_array(sums, np.ones_like(sums), 1e-6, 1e-6):
-        return "Each row (the last axis) must sum to 1."
+        return t("Each row (the last axis) must sum to 1.")
     return None
 
 
@@ -427,8 +447,8 @@ def softmax(softmax):
                                    case["wrong_axis"]):
         problem = _softmax_problem(softmax, z, want, wrong_axis)
         fail_on(problem)
-    passed("softmax: along the last axis, rows sum to 1, finite and "
-           "exact for +-1000.")
+    passed(t("softmax: along the last axis, rows sum to 1, finite and "
+             "exact for +-1000."))
 
 
 # ----------------------------------------------------------- max_pool2d ---
@@ -446,7 +466,8 @@ def _pool_problem(max_pool2d, x, size, stride, want, stride_one=None):
     what, got = _pool_call(max_pool2d, x, size, stride)
     got = require_array(got, what)
     if not same_array(x, before):
-        return f"{what} modified its input; return a new array instead."
+        return t("{what} modified its input; return a new array instead.",
+                 what=what)
     problem = compare_arrays(got, want, what, dtype="float")
     if problem is None:
         return None
@@ -457,28 +478,30 @@ def _pool_problem(max_pool2d, x, size, stride, want, stride_one=None):
 def _pool_hint(got, x, size, stride, want, stride_one):
     step = size if stride is None else stride
     if stride_one is not None and close_array(got, stride_one):
-        return (f"Looks like stride 1: when stride is None the default "
-                f"stride is size ({size}), as in Keras' MaxPooling2D.")
+        return t("Looks like stride 1: when stride is None the default "
+                 "stride is size ({size}), as in Keras' MaxPooling2D.",
+                 size=size)
     if stride is None and got.shape[:2] == (x.shape[0] - size + 1,
                                             x.shape[1] - size + 1):
-        return (f"The default stride is wrong: stride=None means stride = "
-                f"size ({size}), so windows do not overlap.")
+        return t("The default stride is wrong: stride=None means stride = "
+                 "size ({size}), so windows do not overlap.", size=size)
     ceil = tuple(-(-(n - size) // step) + 1 for n in x.shape[:2])
     if got.shape[:2] == ceil and ceil != want.shape[:2]:
-        return ("Windows that do not fit are dropped (Keras' "
-                "padding='valid'): the output has (n - size) // stride + 1 "
-                "rows and columns.")
+        return t("Windows that do not fit are dropped (Keras' "
+                 "padding='valid'): the output has (n - size) // stride + 1 "
+                 "rows and columns.")
     if x.ndim == 3 and got.shape != want.shape:
-        return ("Keep the channels separate and last: (H, W, C) pools to "
-                "(H', W', C), each channel on its own.")
+        return t("Keep the channels separate and last: (H, W, C) pools to "
+                 "(H', W', C), each channel on its own.")
     if x.ndim == 3 and got.shape == want.shape:
         for channel in range(x.shape[2]):
             foreign = ~_isin(got[..., channel], x[..., channel])
             if foreign.any():
-                return ("Pooling mixes channels: output channel "
-                        f"{channel} holds values that occur only in other "
-                        "input channels. Take each window's maximum over "
-                        "rows and columns only (axis=(0, 1)), per channel.")
+                return t("Pooling mixes channels: output channel "
+                         "{channel} holds values that occur only in other "
+                         "input channels. Take each window's maximum over "
+                         "rows and columns only (axis=(0, 1)), per "
+                         "channel.", channel=channel)
     return None
 
 
@@ -489,27 +512,34 @@ def max_pool2d(max_pool2d):
                                 case["stride"], case["expected"],
                                 case.get("stride_one"))
         fail_on(problem)
-    passed("max_pool2d: stride defaults to size, windows that do not fit "
-           "dropped, channels kept apart.")
+    passed(t("max_pool2d: stride defaults to size, windows that do not "
+             "fit dropped, channels kept apart."))
 
 
 # --------------------------------------------------------- conv2d_layer ---
 
-CONV_HINTS = {
-    "transposed_hw": (
-        "Looks like the kernels were read as (kw, kh, ...): kernels[i, j, "
-        "c, f] multiplies x[row + i, col + j, c] (i down, j across)."),
-    "swapped_channels": (
-        "Looks like the kernels were read as (kh, kw, C_out, C_in): Keras' "
-        "layout is (kh, kw, C_in, C_out), so kernels[:, :, c, f] links "
-        "input channel c to output channel f."),
-    "flipped": (
-        "The kernel was flipped (a true convolution). Keras' Conv2D "
-        "computes cross-correlation: no flip."),
-    "no_bias": "The bias is missing: add bias[f] to output channel f.",
-}
-CONV_LAYOUT = ("Remember the shapes: x is (H, W, C_in), kernels is "
-               "(kh, kw, C_in, C_out) (Keras' layout), bias is (C_out,).")
+def _conv_hint(name):
+    """The hint for a likely conv2d_layer mistake (see `_conv_variants`)."""
+    return {
+        "transposed_hw": t(
+            "Looks like the kernels were read as (kw, kh, ...): kernels[i, "
+            "j, c, f] multiplies x[row + i, col + j, c] (i down, j "
+            "across)."),
+        "swapped_channels": t(
+            "Looks like the kernels were read as (kh, kw, C_out, C_in): "
+            "Keras' layout is (kh, kw, C_in, C_out), so kernels[:, :, c, f] "
+            "links input channel c to output channel f."),
+        "flipped": t(
+            "The kernel was flipped (a true convolution). Keras' Conv2D "
+            "computes cross-correlation: no flip."),
+        "no_bias": t("The bias is missing: add bias[f] to output channel "
+                     "f."),
+    }[name]
+
+
+def _conv_layout():
+    return t("Remember the shapes: x is (H, W, C_in), kernels is "
+             "(kh, kw, C_in, C_out) (Keras' layout), bias is (C_out,).")
 
 
 @_quiet
@@ -520,12 +550,13 @@ def _conv_problem(conv2d_layer, x, kernels, bias, want, variants):
         got = require_array(
             _call(conv2d_layer, "conv2d_layer", x, kernels, bias), what)
     except CheckFailure as failure:
-        if " raised " in failure.message:
-            return f"{failure.message}\n{CONV_LAYOUT}"
+        if _raised(failure) is not None:
+            return f"{failure.message}\n{_conv_layout()}"
         raise
     for array, before in zip((x, kernels, bias), arrays_before):
         if not same_array(array, before):
-            return f"{what} modified its input; work on copies."
+            return t("{what} modified its input; work on copies.",
+                     what=what)
     atol, rtol = _tolerance(x, kernels)
     problem = compare_arrays(got, want, what, atol=atol, rtol=rtol,
                              dtype="float")
@@ -534,22 +565,22 @@ def _conv_problem(conv2d_layer, x, kernels, bias, want, variants):
     height, width, c_out = want.shape
     hint = None
     if got.shape == (c_out, height, width):
-        hint = ("Return channels last, (H - kh + 1, W - kw + 1, C_out), as "
-                "Keras does.")
+        hint = t("Return channels last, (H - kh + 1, W - kw + 1, C_out), "
+                 "as Keras does.")
     elif got.shape[:2] == x.shape[:2]:
-        hint = ("No padding ('valid'): the output has H - kh + 1 rows and "
-                "W - kw + 1 columns.")
+        hint = t("No padding ('valid'): the output has H - kh + 1 rows and "
+                 "W - kw + 1 columns.")
     elif got.shape == want.shape:
         for name, variant in variants.items():
             if variant is not None and close_array(got, variant):
-                hint = CONV_HINTS[name]
+                hint = _conv_hint(name)
                 break
         else:
             if close_array(got, np.maximum(want, 0)):
-                hint = ("No activation here: conv2d_layer returns the "
-                        "linear output; ReLU is applied separately.")
+                hint = t("No activation here: conv2d_layer returns the "
+                         "linear output; ReLU is applied separately.")
     elif got.shape != want.shape:
-        hint = CONV_LAYOUT
+        hint = _conv_layout()
     return f"{problem}\n{hint}" if hint else problem
 
 
@@ -560,8 +591,8 @@ def conv2d_layer(conv2d_layer):
                                 case["bias"], case["expected"],
                                 case["variants"])
         fail_on(problem)
-    passed("conv2d_layer: Keras kernel layout, valid, stride 1, bias per "
-           "output channel, no activation.")
+    passed(t("conv2d_layer: Keras kernel layout, valid, stride 1, bias "
+             "per output channel, no activation."))
 
 
 # -------------------------------------------------------------- flatten ---
@@ -575,16 +606,16 @@ def _flatten_problem(flatten, x, want):
         return None
     hint = None
     if got.size == want.size and got.ndim > 1:
-        hint = "Return a 1-D array: shape (H * W * C,), no batch axis."
+        hint = t("Return a 1-D array: shape (H * W * C,), no batch axis.")
     elif got.shape == want.shape and x.ndim == 3 and same_array(
             got, x.transpose(2, 0, 1).reshape(-1)):
-        hint = ("That is the channels-first order (all of channel 0, then "
-                "channel 1, ...). Keras' Flatten on channels-last input "
-                "walks the channel axis fastest: x[0, 0, 0], x[0, 0, 1], "
-                "...; that is x.reshape(-1).")
+        hint = t("That is the channels-first order (all of channel 0, then "
+                 "channel 1, ...). Keras' Flatten on channels-last input "
+                 "walks the channel axis fastest: x[0, 0, 0], x[0, 0, 1], "
+                 "...; that is x.reshape(-1).")
     elif got.shape == want.shape and same_array(got, x.ravel(order="F")):
-        hint = ("That is column-major (Fortran) order; Keras' Flatten uses "
-                "row-major (C) order, x.reshape(-1).")
+        hint = t("That is column-major (Fortran) order; Keras' Flatten "
+                 "uses row-major (C) order, x.reshape(-1).")
     return f"{problem}\n{hint}" if hint else problem
 
 
@@ -594,7 +625,7 @@ def flatten(flatten):
     for x, want in zip(case["inputs"], case["expected"]):
         problem = _flatten_problem(flatten, x, want)
         fail_on(problem)
-    passed("flatten: 1-D, in Keras' order for channels-last input.")
+    passed(t("flatten: 1-D, in Keras' order for channels-last input."))
 
 
 # ---------------------------------------------------------------- dense ---
@@ -602,9 +633,9 @@ def flatten(flatten):
 @_quiet
 def _dense_layout(W):  # noqa: N803 - the API's name
     inputs, outputs = W.shape
-    return (f"W has shape (n_in, n_out) in Keras' layout (here {W.shape}: "
-            f"{inputs} inputs, {outputs} outputs): compute x @ W + b, with "
-            "no transpose.")
+    return t("W has shape (n_in, n_out) in Keras' layout (here {shape}: "
+             "{inputs} inputs, {outputs} outputs): compute x @ W + b, with "
+             "no transpose.", shape=W.shape, inputs=inputs, outputs=outputs)
 
 
 def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
@@ -613,7 +644,8 @@ def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
         got = require_array(_call(dense, "dense", x, W, b), what)
     except CheckFailure as failure:
         # x @ W.T + b on a non-square W: a matmul shape error.
-        if (failure.message.startswith(f"{what} raised ValueError")
+        error = _raised(failure)
+        if (type(error).__name__ == "ValueError"
                 and W.ndim == 2 and x.shape[-1] == W.shape[0]):
             return f"{failure.message}\n{_dense_layout(W)}"
         raise
@@ -625,11 +657,12 @@ def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
     hint = None
     if got.shape == want.shape:
         if W.shape[0] == W.shape[1] and close_array(got, x @ W.T + b):
-            hint = f"Looks like x @ W.T + b. {_dense_layout(W)}"
+            hint = t("Looks like x @ W.T + b. {layout}",
+                     layout=_dense_layout(W))
         elif close_array(got, x @ W):
-            hint = "The bias b is missing."
+            hint = t("The bias b is missing.")
     elif x.ndim == 2 and got.ndim == 1:
-        hint = "A batch (batch, n) gives a batch of outputs (batch, m)."
+        hint = t("A batch (batch, n) gives a batch of outputs (batch, m).")
     return f"{problem}\n{hint}" if hint else problem
 
 
@@ -639,7 +672,7 @@ def dense(dense):
         problem = _dense_problem(dense, case["x"], case["W"], case["b"],
                                  case["expected"])
         fail_on(problem)
-    passed("dense: x @ W + b for one vector and for a batch.")
+    passed(t("dense: x @ W + b for one vector and for a batch."))
 
 
 # ---------------------------------------------------------- cnn_forward ---
@@ -732,19 +765,23 @@ def _forward_variants(architecture, weights, image):
     return variants
 
 
-FORWARD_HINTS = {
-    "channels_first": (
-        "Looks like flatten in channels-first order: Keras' Flatten on "
-        "(H, W, C) walks the channel axis fastest (x.reshape(-1)), and the "
-        "Dense weights W expect that order."),
-    "transposed_hw": CONV_HINTS["transposed_hw"],
-    "flipped": CONV_HINTS["flipped"],
-    "no_relu": "ReLU is missing after the convolution.",
-    "logits": ("Those are the logits: apply softmax to get probabilities "
-               "that sum to 1."),
-    "sigmoid": ("That is sigmoid of the logits; the model's last layer uses "
-                "softmax (probabilities over the classes sum to 1)."),
-}
+def _forward_hint(name):
+    """The hint for a likely cnn_forward mistake (see `_forward_variants`).
+    """
+    if name in ("transposed_hw", "flipped"):
+        return _conv_hint(name)
+    return {
+        "channels_first": t(
+            "Looks like flatten in channels-first order: Keras' Flatten on "
+            "(H, W, C) walks the channel axis fastest (x.reshape(-1)), and "
+            "the Dense weights W expect that order."),
+        "no_relu": t("ReLU is missing after the convolution."),
+        "logits": t("Those are the logits: apply softmax to get "
+                    "probabilities that sum to 1."),
+        "sigmoid": t("That is sigmoid of the logits; the model's last layer "
+                     "uses softmax (probabilities over the classes sum to "
+                     "1)."),
+    }[name]
 
 
 @_quiet
@@ -754,16 +791,18 @@ def _forward_problem(cnn_forward, architecture, weights, image, want):
         got = require_array(
             _call(cnn_forward, "cnn_forward", image, list(weights)), what)
     except CheckFailure as failure:
-        if " raised " in failure.message:
+        if _raised(failure) is not None:
             features = weights[2].shape[0]
-            return (f"{failure.message}\nweights is [kernels (kh, kw, C_in, "
-                    f"filters), conv bias, W ({features}, classes), b]: "
-                    "conv2d_layer -> relu -> max_pool2d(size 2) -> flatten "
-                    f"must give {features} numbers for dense.")
+            hint = t("weights is [kernels (kh, kw, C_in, filters), conv "
+                     "bias, W ({features}, classes), b]: conv2d_layer -> "
+                     "relu -> max_pool2d(size 2) -> flatten must give "
+                     "{features} numbers for dense.", features=features)
+            return f"{failure.message}\n{hint}"
         raise
     if got.shape == (1, *want.shape):
-        return (f"{what}: shape {got.shape}, expected {want.shape}.\nReturn "
-                "the probabilities of one image, without a batch axis.")
+        return t("{what}: shape {got}, expected {want}.\nReturn the "
+                 "probabilities of one image, without a batch axis.",
+                 what=what, got=got.shape, want=want.shape)
     problem = compare_arrays(got, want.astype(np.float64), what,
                              atol=FORWARD_TOLERANCE, dtype="float")
     if problem is None:
@@ -772,13 +811,14 @@ def _forward_problem(cnn_forward, architecture, weights, image, want):
     if got.shape == want.shape:
         index = _first_nonfinite(got)
         if index is not None:
-            hint = (f"Got {got[index]}: softmax overflowed on large logits "
-                    "(Keras subtracts the maximum logit first).")
+            hint = t("Got {value}: softmax overflowed on large logits "
+                     "(Keras subtracts the maximum logit first).",
+                     value=got[index])
         else:
             variants = _forward_variants(architecture, weights, image)
             for name, variant in variants.items():
                 if close_array(got, variant, FORWARD_TOLERANCE, 0):
-                    hint = FORWARD_HINTS[name]
+                    hint = _forward_hint(name)
                     break
     return f"{problem}\n{hint}" if hint else problem
 
@@ -805,9 +845,11 @@ def _forward_cases(cnn_forward, config, rng, score=None):
         else:
             input_shape, kernel_size, filters, classes = architecture
             score.case(
-                f"image {number + 1}, input {input_shape}, {filters} "
-                f"filters {kernel_size}, {classes} classes"
-                + (", large logits" if config["large_logits"] else ""),
+                t("image {number}, input {shape}, {filters} filters "
+                  "{kernel_size}, {classes} classes", number=number + 1,
+                  shape=input_shape, filters=filters,
+                  kernel_size=kernel_size, classes=classes)
+                + (t(", large logits") if config["large_logits"] else ""),
                 run)
 
 
@@ -817,8 +859,9 @@ def cnn_forward(cnn_forward):
     for config in _cases("cnn_forward")["models"]:
         _forward_cases(cnn_forward, config,
                        np.random.default_rng(config["seed"]))
-    passed(f"cnn_forward: equals model.predict within {FORWARD_TOLERANCE:g} "
-           "on random models, large logits included.")
+    passed(t("cnn_forward: equals model.predict within {tolerance:g} on "
+             "random models, large logits included.",
+             tolerance=FORWARD_TOLERANCE))
 
 
 # ------------------------------------------ kernel_gradient, learn_kernel ---
@@ -862,21 +905,25 @@ def _with_targets(ref, case):
     return case
 
 
-GRADIENT_HINTS = {
-    "sign": ("That is minus the gradient: the error is prediction - "
-             "target, feature_maps(images, kernel) - targets. With target - "
-             "prediction every step of gradient descent goes uphill."),
-    "batch_sum": ("That is {count} times the gradient: the loss averages "
-                  "over the N = {count} images, so divide the sum by "
-                  "len(images)."),
-    "positions": ("Divided by the number of output positions too: the loss "
-                  "sums over positions and averages over the images only."),
-    "flipped": ("The gradient is flipped (turned by 180 degrees): "
-                "gradient[i, j] pairs error[n, r, c] with images[n, r + i, "
-                "c + j], the pixel that kernel[i, j] multiplied."),
-    "twice": ("Twice the gradient: the loss has a factor 1/2 that cancels "
-              "the 2 from differentiating the square."),
-}
+def _gradient_mistake(name, count):
+    """The hint for a likely kernel_gradient mistake, `count` images."""
+    return {
+        "sign": t("That is minus the gradient: the error is prediction - "
+                  "target, feature_maps(images, kernel) - targets. With "
+                  "target - prediction every step of gradient descent goes "
+                  "uphill."),
+        "batch_sum": t("That is {count} times the gradient: the loss "
+                       "averages over the N = {count} images, so divide the "
+                       "sum by len(images).", count=count),
+        "positions": t("Divided by the number of output positions too: the "
+                       "loss sums over positions and averages over the "
+                       "images only."),
+        "flipped": t("The gradient is flipped (turned by 180 degrees): "
+                     "gradient[i, j] pairs error[n, r, c] with images[n, r "
+                     "+ i, c + j], the pixel that kernel[i, j] multiplied."),
+        "twice": t("Twice the gradient: the loss has a factor 1/2 that "
+                   "cancels the 2 from differentiating the square."),
+    }[name]
 
 
 def _gradient_hint(got, want, count, positions):
@@ -888,7 +935,7 @@ def _gradient_hint(got, want, count, positions):
     for name, variant in variants.items():
         if not close_array(variant, want, atol, rtol) and close_array(
                 got, variant, atol, rtol):
-            return GRADIENT_HINTS[name].format(count=count)
+            return _gradient_mistake(name, count)
     return None
 
 
@@ -900,13 +947,14 @@ def _gradient_problem(kernel_gradient, images, targets, kernel, want):
                               targets, kernel), what)
     if not all(same_array(now, old) for now, old in
                zip((images, targets, kernel), before)):
-        return f"{what} modified its input; return a new array instead."
+        return t("{what} modified its input; return a new array instead.",
+                 what=what)
     if got.shape != want.shape and got.shape in (targets.shape,
                                                  targets.shape[1:]):
-        return (f"{what}: shape {got.shape}, expected {want.shape}.\nThat "
-                "is the shape of the error maps; the gradient has one "
-                "number per kernel weight: sum each weight's products over "
-                "the images and positions.")
+        return t("{what}: shape {got}, expected {want}.\nThat is the shape "
+                 "of the error maps; the gradient has one number per kernel "
+                 "weight: sum each weight's products over the images and "
+                 "positions.", what=what, got=got.shape, want=want.shape)
     problem = compare_arrays(got, want, what, dtype="float",
                              atol=1e-6 * max(1.0, float(np.abs(want).max())),
                              rtol=1e-6)
@@ -925,24 +973,9 @@ def kernel_gradient(kernel_gradient):
         fail_on(_gradient_problem(kernel_gradient, case["images"],
                                   case["targets"], case["kernel"],
                                   case["expected"]))
-    passed("kernel_gradient: the error is prediction - target, each weight "
-           "paired with the pixels it multiplied, averaged over the images.")
-
-
-LEARN_DIVERGED = ("The kernel grew without bound ({largest}): gradient "
-                  "descent went uphill. Subtract the gradient (kernel -= "
-                  "learning_rate * gradient), and check that "
-                  "kernel_gradient passes its check: a wrong sign, or a "
-                  "gradient N times too large, makes the steps overshoot.")
-LEARN_ZEROS = ("The kernel is still all zeros: update it at every step "
-               "with kernel = kernel - learning_rate * kernel_gradient("
-               "images, targets, kernel).")
-LEARN_FLIPPED = ("That is the learned kernel flipped by 180 degrees: "
-                 "gradient descent learns the kernel that "
-                 "feature_maps(images, kernel) uses, with no flip.")
-LEARN_RECIPE = ("Start from np.zeros((kernel_size, kernel_size)) and take "
-                "exactly `steps` steps of kernel -= learning_rate * "
-                "kernel_gradient(images, targets, kernel).")
+    passed(t("kernel_gradient: the error is prediction - target, each "
+             "weight paired with the pixels it multiplied, averaged over the "
+             "images."))
 
 
 @_quiet
@@ -958,7 +991,8 @@ def _learn_problem(learn_kernel, case, want):
                               **settings), what)
     if not all(same_array(now, old) for now, old in
                zip((images, targets), before)):
-        return f"{what} modified its input; return a new array instead."
+        return t("{what} modified its input; return a new array instead.",
+                 what=what)
     true_kernel = case["true_kernel"]
     if got.shape == want.shape and got.dtype.kind == "f" and bool(
             _isfinite(got).all()):
@@ -977,14 +1011,25 @@ def _learn_problem(learn_kernel, case, want):
         largest = float(np.abs(got).max()) if got.size else 0.0
         if not bool(_isfinite(got).all()) or largest > 1e3 * max(
                 1.0, float(np.abs(want).max())):
-            hint = LEARN_DIVERGED.format(largest=f"largest |weight| "
-                                         f"{largest:.3g}")
+            hint = t("The kernel grew without bound ({largest}): gradient "
+                     "descent went uphill. Subtract the gradient (kernel -= "
+                     "learning_rate * gradient), and check that "
+                     "kernel_gradient passes its check: a wrong sign, or a "
+                     "gradient N times too large, makes the steps "
+                     "overshoot.", largest=t("largest |weight| {value:.3g}",
+                                             value=largest))
         elif not got.any():
-            hint = LEARN_ZEROS
+            hint = t("The kernel is still all zeros: update it at every step "
+                     "with kernel = kernel - learning_rate * "
+                     "kernel_gradient(images, targets, kernel).")
         elif close_array(got[::-1, ::-1], want, 1e-4, 1e-4):
-            hint = LEARN_FLIPPED
+            hint = t("That is the learned kernel flipped by 180 degrees: "
+                     "gradient descent learns the kernel that "
+                     "feature_maps(images, kernel) uses, with no flip.")
         else:
-            hint = LEARN_RECIPE
+            hint = t("Start from np.zeros((kernel_size, kernel_size)) and "
+                     "take exactly `steps` steps of kernel -= learning_rate "
+                     "* kernel_gradient(images, targets, kernel).")
     return f"{problem}\n{hint}" if hint else problem
 
 
@@ -992,8 +1037,8 @@ def learn_kernel(learn_kernel):
     """Visible check of learn_kernel: the kernel gradient descent finds."""
     for case in _cases("learn_kernel")["cases"]:
         fail_on(_learn_problem(learn_kernel, case, case["expected"]))
-    passed("learn_kernel: gradient descent from zeros recovers the kernel "
-           "that made the feature maps.")
+    passed(t("learn_kernel: gradient descent from zeros recovers the "
+             "kernel that made the feature maps."))
 
 
 EXERCISES = ("relu", "sigmoid", "softmax", "max_pool2d", "conv2d_layer",

@@ -9,6 +9,7 @@ from autograder.feedback import (
     passed,
     render_call,
 )
+from autograder.messages import t
 
 LESSON = "04_keras_cnn"
 PROBE_SIZE = 8
@@ -125,8 +126,8 @@ def build_cnn(build_cnn):
     for (shape, num_classes), want in zip(case["sizes"], case["expected"]):
         problem = _cnn_problem(build_cnn, tuple(shape), num_classes, want)
         fail_on(problem)
-    passed("build_cnn: Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> "
-           "Flatten -> Dense(1000, relu) -> Dense(softmax), compiled.")
+    passed(t("build_cnn: Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> "
+             "Flatten -> Dense(1000, relu) -> Dense(softmax), compiled."))
 
 
 # ----------------------------------------------------- shifted_accuracy ---
@@ -141,23 +142,27 @@ def _accuracy_problem(shifted_accuracy, kind, images, labels, shifts,
     got = call(shifted_accuracy, "shifted_accuracy", model, images, labels,
                list(shifts))
     if not isinstance(got, dict):
-        return f"{what} returned {type(got).__name__}; expected a dict."
+        return t("{what} returned {kind}; expected a dict.", what=what,
+                 kind=type(got).__name__)
     if not (images == before).all():
-        return f"{what} modified `images`; shift copies instead."
+        return t("{what} modified `images`; shift copies instead.",
+                 what=what)
     if sorted(got) != sorted(shifts):
-        return (f"{what}: keys {sorted(got)}, expected one per shift: "
-                f"{sorted(shifts)}.")
+        return t("{what}: keys {keys}, expected one per shift: {shifts}.",
+                 what=what, keys=sorted(got), shifts=sorted(shifts))
     values = {}
     for shift in shifts:
         value = got[shift]
         if not isinstance(value, (float, int, np.floating, np.integer)):
-            return (f"{what}[{shift}] is {type(value).__name__}; expected "
-                    "a float accuracy.")
+            return t("{what}[{shift}] is {kind}; expected a float "
+                     "accuracy.", what=what, shift=shift,
+                     kind=type(value).__name__)
         values[shift] = float(value)
     for index, shift in enumerate(shifts):
         if abs(values[shift] - want[index]) > 1e-6:
-            return (f"{what}[{shift}] is {values[shift]:.4f}, expected "
-                    f"{want[index]:.4f}.\n"
+            return (t("{what}[{shift}] is {got:.4f}, expected "
+                      "{want:.4f}.", what=what, shift=shift,
+                      got=values[shift], want=want[index]) + "\n"
                     + _accuracy_hint(values, shifts, want, if_unscaled))
     return None
 
@@ -165,23 +170,26 @@ def _accuracy_problem(shifted_accuracy, kind, images, labels, shifts,
 def _accuracy_hint(values, shifts, want, if_unscaled):
     got = [values[shift] for shift in shifts]
     if all(abs(a - b) < 1e-6 for a, b in zip(got, if_unscaled)):
-        return ("Those are the accuracies of unscaled inputs: divide the "
-                "uint8 pixels by 255 first.")
+        return t("Those are the accuracies of unscaled inputs: divide the "
+                 "uint8 pixels by 255 first.")
     zero = values.get(0)
     full = [shift for shift in shifts if abs(shift) >= PROBE_SIZE]
     if zero is not None and full and all(
             abs(values[shift] - zero) < 1e-9 for shift in full):
-        return ("Shifting by the full width gave the unshifted result: "
-                "looks like np.roll (content wrapped around). Vacated "
-                "pixels must be 0.")
+        return t("Shifting by the full width gave the unshifted result: "
+                 "looks like np.roll (content wrapped around). Vacated "
+                 "pixels must be 0.")
     if all(value > 1.0 for value in got):
-        return "Accuracy is a fraction between 0 and 1, not a percentage."
+        return t("Accuracy is a fraction between 0 and 1, not a "
+                 "percentage.")
     mirrored = [values.get(-shift) for shift in shifts]
     if None not in mirrored and all(
             abs(a - b) < 1e-6 for a, b in zip(mirrored, want)):
-        return "Moved the wrong way: a positive shift moves content right."
-    return ("Shift each image horizontally (columns), scale to 0..1, "
-            "reshape to the model's input shape, compare argmax with labels.")
+        return t("Moved the wrong way: a positive shift moves content "
+                 "right.")
+    return t("Shift each image horizontally (columns), scale to 0..1, "
+             "reshape to the model's input shape, compare argmax with "
+             "labels.")
 
 
 def shifted_accuracy(shifted_accuracy):
@@ -193,8 +201,8 @@ def shifted_accuracy(shifted_accuracy):
             case["shifts"], case[f"{kind}_expected"],
             case[f"{kind}_if_unscaled"])
         fail_on(problem)
-    passed("shifted_accuracy: exact zero-filled shifts, scaled to 0..1, "
-           "reshaped for flat and image models.")
+    passed(t("shifted_accuracy: exact zero-filled shifts, scaled to "
+             "0..1, reshaped for flat and image models."))
 
 
 # ----------------------------------------------------- build_robust_cnn ---
@@ -220,25 +228,35 @@ def _robust_problem(build_robust_cnn, input_shape, num_classes):
     model = call(build_robust_cnn, "build_robust_cnn",
                  input_shape=input_shape, num_classes=num_classes)
     if not isinstance(model, keras.Model):
-        return f"{what} returned {type(model).__name__}, not a Keras model."
+        return not_a_model(what, model)
     layers = translation_layers(model)
     if not layers:
-        return (f"{what}: no keras.layers.RandomTranslation layer. Without "
-                "it the model never sees a shifted digit in training.")
+        return t("{what}: no keras.layers.RandomTranslation layer. Without "
+                 "it the model never sees a shifted digit in training.",
+                 what=what)
     widths = [abs(float(np.max(np.abs(layer.width_factor))))
               for layer in layers]
     if max(widths) < 0.1:
-        return (f"{what}: RandomTranslation width_factor is {max(widths)}; "
-                "shifts of up to 4 px need about 0.15 (4/28).")
+        return t("{what}: RandomTranslation width_factor is {width}; "
+                 "shifts of up to 4 px need about 0.15 (4/28).", what=what,
+                 width=max(widths))
     if not any(isinstance(layer, keras.layers.Conv2D)
                for layer in all_layers(model)):
-        return f"{what}: no Conv2D layer; this lesson's model is a CNN."
+        return t("{what}: no Conv2D layer; this lesson's model is a CNN.",
+                 what=what)
     description = models.describe(model)
     want = {"input_shape": [None, *input_shape],
             "output_shape": [None, num_classes],
             "loss": "categorical_crossentropy"}
     return models.compile_problem(what, description, want) or \
         _schedule_problem(what, model)
+
+
+def not_a_model(what, value):
+    """The message for a call `what` that returned `value`, not a Keras
+    model."""
+    return t("{what} returned {kind}, not a Keras model.", what=what,
+             kind=type(value).__name__)
 
 
 def learning_rate_at(model, step):
@@ -259,11 +277,12 @@ def _schedule_problem(what, model):
     """A learning rate that reaches 0 within the lesson's first epoch."""
     rate = learning_rate_at(model, STEPS_PER_EPOCH)
     if rate is not None and rate <= 1e-8:
-        return (f"{what}: after one epoch ({STEPS_PER_EPOCH} batches of "
-                f"128) the learning rate is {rate:.2g}, so training stops "
-                "learning there.\nA schedule's decay_steps counts batches "
-                f"(steps), not epochs: 6 epochs are 6 * {STEPS_PER_EPOCH} "
-                "steps.")
+        return (t("{what}: after one epoch ({steps} batches of 128) the "
+                  "learning rate is {rate:.2g}, so training stops learning "
+                  "there.", what=what, steps=STEPS_PER_EPOCH, rate=rate)
+                + "\n" + t("A schedule's decay_steps counts batches "
+                           "(steps), not epochs: 6 epochs are 6 * {steps} "
+                           "steps.", steps=STEPS_PER_EPOCH))
     return None
 
 
@@ -283,8 +302,8 @@ def build_robust_cnn(build_robust_cnn):
         problem = _robust_problem(build_robust_cnn, tuple(shape),
                                   num_classes)
         fail_on(problem)
-    passed("build_robust_cnn: a compiled CNN with RandomTranslation "
-           "augmentation built in.")
+    passed(t("build_robust_cnn: a compiled CNN with RandomTranslation "
+             "augmentation built in."))
 
 
 EXERCISES = ("build_cnn", "shifted_accuracy", "build_robust_cnn",)

@@ -7,6 +7,8 @@ than strings; the descriptions here are the same for all of those.
 
 import re
 
+from autograder.messages import t
+
 LOSS_ALIASES = {"categoricalcrossentropy": "categorical_crossentropy"}
 ACCURACY_NAMES = {"accuracy", "acc", "categorical_accuracy"}
 # The settings that define a layer for the course's exercises, in the order
@@ -96,21 +98,23 @@ def architecture_problem(what, model, want,
 
     keras = import_tensorflow()[1]
     if not isinstance(model, keras.Model):
-        return f"{what} returned {type(model).__name__}, not a Keras model."
+        return t("{what} returned {type}, not a Keras model.",
+                 what=what, type=type(model).__name__)
     got = describe(model)
     got_layers = [layer for layer in got["layers"]
                   if layer["class"] != "InputLayer"]
     want_layers = want["layers"]
     if len(got_layers) != len(want_layers):
-        return (f"{what}: {len(got_layers)} layers "
-                f"{[format_layer(x) for x in got_layers]}, expected "
-                f"{[format_layer(x) for x in want_layers]}.")
+        return t("{what}: {count} layers {got}, expected {want}.",
+                 what=what, count=len(got_layers),
+                 got=[format_layer(x) for x in got_layers],
+                 want=[format_layer(x) for x in want_layers])
     for index, (got_layer, want_layer) in enumerate(
             zip(got_layers, want_layers)):
         if got_layer != want_layer:
-            return (f"{what}: layer {index} is "
-                    f"{format_layer(got_layer)}, expected "
-                    f"{format_layer(want_layer)}.")
+            return t("{what}: layer {index} is {got}, expected {want}.",
+                     what=what, index=index, got=format_layer(got_layer),
+                     want=format_layer(want_layer))
     return compile_problem(what, got, want, input_hint)
 
 
@@ -118,22 +122,25 @@ def compile_problem(what, got, want,
                     input_hint="keras.Input(shape=input_shape)"):
     """Message for wrong shapes or compile settings in `got`, or None."""
     if got["input_shape"] is None:
-        return (f"{what}: the model has no input shape. Start it with "
-                f"{input_hint}.")
+        return t("{what}: the model has no input shape. Start it with "
+                 "{input_hint}.", what=what, input_hint=input_hint)
     for key in ("input_shape", "output_shape", "parameters"):
         if want.get(key) is not None and got[key] != want[key]:
-            return f"{what}: {key} is {got[key]}, expected {want[key]}."
+            return t("{what}: {key} is {got}, expected {want}.",
+                     what=what, key=key, got=got[key], want=want[key])
     if got["optimizer"] is None:
-        return f"{what}: the model is not compiled; call model.compile(...)."
+        return t("{what}: the model is not compiled; call "
+                 "model.compile(...).", what=what)
     if want.get("optimizer") and got["optimizer"] != want["optimizer"]:
-        return (f"{what}: optimizer is {got['optimizer']}, expected "
-                f"{want['optimizer']}.")
+        return t("{what}: optimizer is {got}, expected {want}.",
+                 what=what, got=got["optimizer"], want=want["optimizer"])
     if got["loss"] != want["loss"]:
         hint = ""
         if got["loss"] == "sparse_categorical_crossentropy":
-            hint = " The labels are one-hot vectors, not integers."
-        return (f"{what}: loss is {got['loss']}, expected "
-                f"{want['loss']}.{hint}")
+            hint = t(" The labels are one-hot vectors, not integers.")
+        return t("{what}: loss is {got}, expected {want}.{hint}",
+                 what=what, got=got["loss"], want=want["loss"], hint=hint)
     if "accuracy" not in got["metrics"]:
-        return f"{what}: metrics are {got['metrics']}; include 'accuracy'."
+        return t("{what}: metrics are {metrics}; include 'accuracy'.",
+                 what=what, metrics=got["metrics"])
     return None

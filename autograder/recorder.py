@@ -28,6 +28,7 @@ from autograder.feedback import (
     LibraryWatch,
     library_references,
 )
+from autograder.messages import t
 
 INPUTS_VARIABLE = "COURSE_GRADING_INPUTS"
 ANSWERS_VARIABLE = "COURSE_GRADING_ANSWERS"
@@ -113,11 +114,11 @@ def wait_for_inputs(folder):
     deadline = time.monotonic() + READY_WAIT_SECONDS
     while not os.path.exists(os.path.join(folder, READY)):
         if os.path.exists(os.path.join(folder, FAILED)):
-            raise CheckFailure("The grader could not prepare this "
-                               "notebook's inputs; ask your instructor.")
+            raise CheckFailure(t("The grader could not prepare this "
+                                 "notebook's inputs; ask your instructor."))
         if time.monotonic() > deadline:
-            raise CheckFailure("The grader's inputs for this notebook did "
-                               "not arrive; ask your instructor.")
+            raise CheckFailure(t("The grader's inputs for this notebook "
+                                 "did not arrive; ask your instructor."))
         time.sleep(0.1)
 
 
@@ -140,8 +141,9 @@ def record(cell, func, name, from_scratch=False):
         data["complete"] = True
     finally:
         writer.write(data)
-    print(f"{name}: {len(data['answers'])} answers recorded; the grader "
-          "scores them after the notebook has run.")
+    print(t("{name}: {count} answers recorded; the grader "
+            "scores them after the notebook has run.",
+            name=name, count=len(data["answers"])))
 
 
 def install(namespace, exercises, from_scratch=()):
@@ -175,12 +177,12 @@ def _hidden_cell(name, scratch):
         if os.environ.get("NBGRADER_EXECUTION") == "autograde":
             # Plain `nbgrader autograde` would give this cell its points
             # for running without an error.
-            raise CheckFailure(
-                f"Hidden tests of {name} are judged outside the notebook: "
+            raise CheckFailure(t(
+                "Hidden tests of {name} are judged outside the notebook: "
                 "grade with `python -m autograder grade`, not plain "
-                "`nbgrader autograde`.")
-        print(f"Hidden tests of {name} run when your instructor grades "
-              "this notebook.")
+                "`nbgrader autograde`.", name=name))
+        print(t("Hidden tests of {name} run when your instructor grades "
+                "this notebook.", name=name))
         return None
     hidden.__name__ = hidden.__qualname__ = f"hidden_{name}"
     hidden.__doc__ = (f"Hidden tests of {name}: when graded, answer the "

@@ -5,10 +5,12 @@ checks it on that notebook's own numbers: `claim(holds, statement)` prints
 a green line when the run shows the statement and stops the notebook with
 a readable error when it does not, so the text can never say more than the
 outputs show (and nbval fails in CI). Under nbgrader the lessons train on
-small budgets for which the statements are not made; there `claim` only
-says that it did not check.
+small budgets for which the statements are not made; there a claim that
+the short run does not show never stops the notebook: `claim` says so
+instead (one that holds anyway is shown as checked).
 """
 
+from autograder.messages import t
 from cnn_course.budget import grading_mode
 
 
@@ -27,13 +29,15 @@ def claim(holds, statement):
     says in words what it means, e.g. "the NumPy forward pass matches
     model.predict within 1e-5".
     """
-    if grading_mode():
-        print(f"(not checked on the grading budget) {statement}")
-        return
     if not bool(holds):
-        raise ClaimNotShown(
-            f"This run does not show that {statement}, as the text around "
+        if grading_mode():
+            print(t("(not shown by the grading budget's short run) "
+                    "{statement}", statement=statement))
+            return
+        raise ClaimNotShown(t(
+            "This run does not show that {statement}, as the text around "
             "this cell says. If your functions above pass their checks, "
             "rerun the notebook from the top; if it still fails, tell the "
-            "course maintainers.")
-    print(f"\u2714 this run shows that {statement}")
+            "course maintainers.", statement=statement))
+    print("\u2714 " + t("this run shows that {statement}",
+                         statement=statement))

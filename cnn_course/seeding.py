@@ -6,13 +6,11 @@ import numpy as np
 
 
 def set_seed(seed=0):
-    """Seed Python, NumPy and (if it is imported) Keras/TensorFlow."""
+    """Seed Python, NumPy and (if it is installed) Keras/TensorFlow."""
     random.seed(seed)
     np.random.seed(seed)
     try:
-        from cnn_course.tensorflow_setup import import_tensorflow
-
-        _, keras = import_tensorflow()
+        from cnn_course.tensorflow_setup import seed_keras
     except ImportError:
         return
-    keras.utils.set_random_seed(seed)
+    seed_keras(seed)

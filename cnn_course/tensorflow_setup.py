@@ -54,8 +54,21 @@ def import_tensorflow():
     return _import_now()
 
 
+_pending_seed = None
+
+
+def seed_keras(seed):
+    """keras.utils.set_random_seed(seed), now or, while TensorFlow waits
+    to be imported on first use, right after that import."""
+    global _pending_seed
+    if _modules is None and autograding():
+        _pending_seed = seed
+        return
+    _import_now()[1].utils.set_random_seed(seed)
+
+
 def _import_now():
-    global _modules
+    global _modules, _pending_seed
     if _modules is not None:
         return _modules
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -74,6 +87,9 @@ def _import_now():
             text = captured.read().decode("utf-8", errors="replace")
     _pass_on_unexpected(text)
     _modules = (tf, keras)
+    if _pending_seed is not None:
+        keras.utils.set_random_seed(_pending_seed)
+        _pending_seed = None
     return _modules
 
 

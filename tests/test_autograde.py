@@ -59,13 +59,13 @@ def test_demo_cells_are_skipped_and_no_cell_raises(graded, lesson, root):
     needs what a demo cell computes)."""
     import nbformat
 
-    from trusted_grader.demo_cells import SKIPPED_NOTE, demo_sources
+    from trusted_grader.demo_cells import demo_sources, skipped_note
 
     demo = demo_sources(root / "solutions" / lesson / f"{lesson}.ipynb")
     assert demo, f"{lesson} has no demo cells"
     html = next((graded["feedback"] / "solution").glob(f"**/{lesson}.html"))
     text = html.read_text(encoding="utf-8")
-    note = SKIPPED_NOTE.strip().split(":")[0]
+    note = skipped_note().strip().split(":")[0]
     assert text.count(note) == len(demo)
     # IPython colours an error's name red; a check's verdict is plain.
     assert "ansi-red-fg" not in text

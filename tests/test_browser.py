@@ -104,7 +104,16 @@ def wait_for_server(url, process, log, timeout=120):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab as `course.py lab` starts it, on a copy of notebooks/."""
-    tmp = tmp_path_factory.mktemp("lab")
+    yield from serve_lab(tmp_path_factory.mktemp("lab"))
+
+
+@pytest.fixture(scope="module")
+def lab_zh(tmp_path_factory):
+    """JupyterLab as `course.py lab --lang zh-CN` starts it."""
+    yield from serve_lab(tmp_path_factory.mktemp("lab-zh"), "zh-CN")
+
+
+def serve_lab(tmp, language=None):
     root = tmp / "notebooks"
     shutil.copytree(ROOT / "notebooks", root,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -134,9 +143,16 @@ def lab(tmp_path_factory):
     command = course.lab_command(
         root, "--no-browser", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}")
+        f"--IdentityProvider.token={token}", language=language)
     command[0] = sys.executable
-    log = tmp / "jupyterlab.log"
+    for option in command:
+        # The language's own settings folder: no news toast there either.
+        if option.startswith("--LabApp.user_settings_dir="):
+            folder = Path(option.split("=", 1)[1]) / "@jupyterlab" / \
+                "apputils-extension"
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(news / "notification.jupyterlab-settings", folder)
+    log = tmp / f"jupyterlab{'-' + language if language else ''}.log"
     with log.open("w") as out:
         # cwd = the served folder, as nbgrader's formgrader requires.
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out,
@@ -153,7 +169,7 @@ def lab(tmp_path_factory):
             process.kill()
             process.wait()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, ARTIFACTS / "jupyterlab.log")
+        shutil.copyfile(log, ARTIFACTS / log.name)
 
 
 @pytest.fixture(scope="module")
@@ -368,3 +384,33 @@ def test_solution_notebook_renders_its_figures(lab, page):
     passes = solution.locator(".jp-OutputArea-output").filter(
         has_text="\u2714")
     assert passes.count() >= 3, passes.all_inner_texts()
+
+
+def test_chinese_edition_in_jupyterlab(lab_zh, page):
+    """`course.py lab --lang zh-CN`: the Chinese start page, JupyterLab's
+    menus in Chinese, and a check that answers in Chinese."""
+    page.goto(f"{lab_zh['base']}/?token={lab_zh['token']}")
+    start = notebook_panel(page, "从这里开始")
+    expect(start.locator(".jp-RenderedMarkdown h1")).to_contain_text(
+        "从这里开始", timeout=UI)
+    expect(page.locator(".lm-MenuBar-itemLabel").filter(
+        has_text=re.compile("^文件$"))).to_have_count(1)
+    links = start.locator(
+        ".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)")
+    expect(links).to_have_count(len(LESSONS))
+    shot(page, "zh_01_start_page")
+    links.first.click()
+    student = notebook_panel(page, "check.mean_image(mean_image)",
+                             has_not_text="BEGIN SOLUTION")
+    expect(student).to_have_count(1, timeout=UI)
+    wait_idle(student)
+    check_mean = code_cell(student, "check.mean_image(mean_image)")
+    for needed in ("import_tensorflow()", "def mean_image"):
+        run_cell(page, code_cell(student, needed))
+        wait_idle(student)
+    wait_idle(student)
+    run_cell(page, check_mean)
+    text = error_text(check_mean)
+    assert re.search("[\u4e00-\u9fff]", text), text
+    assert_short_failure(text, "mean_image")
+    shot(page, "zh_02_check_in_chinese")

@@ -45,7 +45,7 @@ def clean_output(output):
 def clean(notebook):
     """A copy of `notebook` as it belongs in git."""
     notebook = copy.deepcopy(notebook)
-    keep = {key: notebook.metadata[key] for key in ("nbgrader",)
+    keep = {key: notebook.metadata[key] for key in ("nbgrader", "course")
             if key in notebook.metadata}
     notebook.metadata = nbformat.from_dict({**NOTEBOOK_METADATA, **keep})
     for cell in notebook.cells:

@@ -9,6 +9,11 @@ locks cells and records each lesson in the gradebook), copies the course's
 start page (solutions/00_start_here.ipynb, no exercises) beside the lessons,
 then runs the same clean step as for solutions/, so that notebooks/ is
 byte-for-byte reproducible.
+
+Each translated edition, notebooks/<language>/ (zh-CN), is made from the
+English student notebooks: the same cells, ids, code and nbgrader metadata,
+with the Markdown from translations/<language>/ (tools/translations.py).
+A stale or missing translation stops the release and names the cell.
 """
 
 import argparse
@@ -21,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clean_notebooks  # noqa: E402
+
+import translations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # The learners' start page: plain Markdown, copied as it is.
@@ -58,8 +65,28 @@ def generate(lesson_ids, output=None):
     release_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "solutions" / START_PAGE, release_dir / START_PAGE)
     paths.append(release_dir / START_PAGE)
+    for language in translations.LANGUAGES:
+        paths += translate_release(release_dir, language, lesson_ids)
     clean_notebooks.main([str(path) for path in paths])
     return release_dir
+
+
+def translate_release(release_dir, language, lesson_ids):
+    """Write release_dir/<language>/: the start page and `lesson_ids`,
+    translated; return the paths written."""
+    import nbformat
+
+    names = [START_PAGE] + [f"{lesson}/{lesson}.ipynb"
+                            for lesson in lesson_ids]
+    written = []
+    for name in names:
+        english = nbformat.read(release_dir / name, as_version=4)
+        translated = translations.translate(english, language, name)
+        target = release_dir / language / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(translated, target)
+        written.append(target)
+    return written
 
 
 def main(argv=None):

@@ -129,7 +129,8 @@ def translate(notebook, language, notebook_name):
     translated = nbformat.reads(nbformat.writes(notebook), as_version=4)
     for cell in markdown_cells(translated):
         cell.source = blocks[cell.id].text
-    translated.metadata["language"] = language
+    # Read by the grader, which answers a learner in this language.
+    translated.metadata["course"] = {"language": language}
     return translated
 
 

@@ -10,9 +10,10 @@ and the log. Workers therefore need the same course checkout and
 requirements, but no shared filesystem. The coordinator merges the
 returned units as it merges local ones.
 
-Each worker process keeps one judge and one template gradebook per grading
-run (same seed, so the same hidden inputs as every other worker); a worker
-started with `--nthreads 1` grades one notebook at a time.
+Each worker process keeps one judge per grading run (same seed, so the
+same hidden inputs as every other worker) and the coordinator's template
+gradebook, sent with the units; a worker started with `--nthreads 1`
+grades one notebook at a time.
 
 Failures: the scheduler moves the units of a worker that dies to another
 worker. A unit whose task fails anyway (it raised, or it was on workers
@@ -58,8 +59,8 @@ def solutions_fingerprint(solutions, lessons):
 class _WorkerRun:
     """One grading run's judge and template on this worker process."""
 
-    def __init__(self, settings, lessons):
-        from trusted_grader import grading, judging
+    def __init__(self, settings, lessons, template):
+        from trusted_grader import judging
 
         self.settings = settings
         # The pid in the name tells which worker process grades what.
@@ -71,8 +72,11 @@ class _WorkerRun:
             lessons, settings.seed, self.work, settings.solutions,
             settings.judge_timeout)
         self.judge.start()
-        self.template = grading.prepare_template(
-            self.work, settings.solutions, lessons, settings.timeout)
+        # The coordinator's: building one here would cost every worker
+        # nbgrader's generate_assignment of every lesson.
+        self.template = self.work / "template"
+        self.template.mkdir()
+        (self.template / "gradebook.db").write_bytes(template)
         atexit.register(self.close)
 
     def close(self):
@@ -118,7 +122,8 @@ def _worker_run(request):
             for old in _states.values():
                 old.close()
             _states.clear()
-            _states[key] = _WorkerRun(settings, lessons)
+            _states[key] = _WorkerRun(settings, lessons,
+                                      request["template"])
         return _states[key]
 
 
@@ -177,8 +182,9 @@ def _read(path):
 
 # ---------------------------------------------------- coordinator side ---
 
-def grade_all(gradable, work, settings, output, lessons):
-    """Grade `gradable` entries on the cluster at settings.scheduler."""
+def grade_all(gradable, work, settings, output, lessons, template):
+    """Grade `gradable` entries on the cluster at settings.scheduler;
+    `template` is the run's template course folder."""
     from distributed import Client, as_completed
     from tqdm import tqdm
 
@@ -188,6 +194,7 @@ def grade_all(gradable, work, settings, output, lessons):
         "settings": dict(settings.trait_values()),
         "lessons": list(lessons),
         "fingerprint": solutions_fingerprint(settings.solutions, lessons),
+        "template": (Path(template) / "gradebook.db").read_bytes(),
     }
     client = Client(settings.scheduler, timeout="60s")
     bar = tqdm(total=len(gradable), unit="notebook",

@@ -16,9 +16,15 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Unicode
 
+from autograder.messages import t
+
 TAG = "demo"
-SKIPPED_NOTE = ("[not run while grading: this cell only demonstrates. "
-                "Your functions are graded by the check cells.]\n")
+
+
+def skipped_note():
+    """The output that stands for an unrun demonstration cell."""
+    return t("[not run while grading: this cell only demonstrates. "
+             "Your functions are graded by the check cells.]") + "\n"
 
 
 def _normalized(source):
@@ -46,7 +52,7 @@ class GradingExecute(Execute):
         if cell.cell_type == "code" and expected is not None and \
                 _normalized(cell.source) == expected:
             cell.outputs = [new_output("stream", name="stdout",
-                                       text=SKIPPED_NOTE)]
+                                       text=skipped_note())]
             cell.execution_count = None
             return cell, resources
         return super().preprocess_cell(cell, resources, index)

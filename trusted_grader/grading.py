@@ -126,10 +126,10 @@ def grade_notebook(entry, template, work, judge, settings):
     shutil.copy(template / "gradebook.db", root / "gradebook.db")
     folder = root / "submitted" / student / lesson
     folder.mkdir(parents=True)
-    findings, library_use = check_integrity(
+    findings, library_use, language = check_integrity(
         entry, settings.solutions, folder / f"{lesson}.ipynb")
     spec = {"root": str(root), "solutions": settings.solutions,
-            "lesson": lesson, "student": student,
+            "lesson": lesson, "student": student, "language": language,
             "timeout": settings.timeout, "memory_mb": settings.memory_mb,
             "inputs": str(judge.inputs / lesson), "findings": findings}
     log = []
@@ -147,7 +147,8 @@ def grade_notebook(entry, template, work, judge, settings):
         autograde.get("success", False))
     try:
         if entry.status in {"graded", "timeout"}:
-            judged = judge.judge(lesson, root / "answers", library_use)
+            judged = judge.judge(lesson, root / "answers", library_use,
+                                 language)
             log.append(f"judge: {judged['seconds']} s, trainings "
                        f"{judged.get('trainings')}")
             spec["judgement"] = judged["results"]
@@ -193,8 +194,9 @@ def write_log(work, entry, parts):
 
 def check_integrity(entry, solutions, target):
     """Scan the submission (trusted_grader.integrity); write a copy
-    nbgrader can grade to `target`; return the findings and the static
-    findings of library use in from-scratch exercises."""
+    nbgrader can grade to `target`; return the findings, the static
+    findings of library use in from-scratch exercises, and the language
+    the notebook speaks to its learner (its feedback's language)."""
     import nbformat
 
     from autograder.expected import module_for
@@ -209,7 +211,17 @@ def check_integrity(entry, solutions, target):
         notebook, module_for(entry.lesson).FROM_SCRATCH)
     integrity.strip_unknown_grade_cells(notebook, source)
     nbformat.write(notebook, target)
-    return findings, library_use
+    return findings, library_use, notebook_language(notebook)
+
+
+def notebook_language(notebook):
+    """"zh-CN" for the Chinese edition's notebooks (tools/release.py marks
+    them), else English."""
+    from autograder.messages import ENGLISH, LANGUAGES
+
+    course = notebook.metadata.get("course")
+    language = course.get("language") if isinstance(course, dict) else None
+    return language if language in LANGUAGES else ENGLISH
 
 
 def _join(*parts):
@@ -365,7 +377,8 @@ def grade(source, settings=None, **overrides):
             # for the merged gradebook.
             template = prepare_template(work, solutions, found,
                                         settings.timeout)
-            cluster.grade_all(gradable, work, settings, output, found)
+            cluster.grade_all(gradable, work, settings, output, found,
+                              template)
         else:
             template = _grade_here(gradable, work, solutions, found,
                                    settings, output)

@@ -42,11 +42,15 @@ import numpy as np
 
 from autograder import answers
 from autograder.feedback import FAIL_MARK, CheckFailure
+from autograder.messages import ENGLISH, t, use_language
 from autograder.recorder import FAILED, READY
 from trusted_grader import reference, replay
 
-NO_ANSWERS = ("no answers were recorded for this cell: it did not reach "
-              "the check (an error earlier in the cell or the notebook?)")
+
+def no_answers():
+    """The feedback of a test cell whose kernel recorded no answers."""
+    return t("no answers were recorded for this cell: it did not reach "
+             "the check (an error earlier in the cell or the notebook?)")
 
 
 def lesson_module(lesson):
@@ -105,8 +109,9 @@ def _run_captured(function):
         except CheckFailure as error:
             failure = error.message
         except Exception as error:  # a check must never stop the judge
-            failure = (f"the check could not judge this answer: "
-                       f"{type(error).__name__}: {error}")
+            failure = t("the check could not judge this answer: "
+                        "{error_type}: {error}",
+                        error_type=type(error).__name__, error=error)
     return result, output.getvalue(), failure
 
 
@@ -172,11 +177,12 @@ class LessonJudge:
             reader = answers.Reader(folder, cell, load_model=load_model)
         except answers.DataError as error:
             missing = str(error).endswith("is missing")
-            return None, NO_ANSWERS if missing else \
-                f"the recorded answers are unreadable: {error}"
+            return None, no_answers() if missing else \
+                t("the recorded answers are unreadable: {error}",
+                  error=error)
         record = reader.data if isinstance(reader.data, dict) else {}
         if not isinstance(record.get("answers"), list):
-            return None, "the recorded answers are malformed"
+            return None, t("the recorded answers are malformed")
         if record.get("callable") is False:
             return answers.unsupported(record.get("type", "object")), None
         return replay.Replay(name, record, reader, self.keys[cell],
@@ -224,9 +230,10 @@ class LessonJudge:
                                *[f"  {line}" for line in lines[1:]]]) + "\n"
             return {"score": 0.0, "max_score": maximum, "output": text}
         if hidden_earned <= 0:
-            text += (f"{FAIL_MARK} {name} passes the visible cases but "
-                     "none of the hidden cases on fresh inputs: this "
-                     "check gives no point.\n")
+            text += FAIL_MARK + " " + t(
+                "{name} passes the visible cases but none of the hidden "
+                "cases on fresh inputs: this check gives no point.",
+                name=name) + "\n"
             return {"score": 0.0, "max_score": maximum, "output": text}
         return {"score": maximum, "max_score": maximum, "output": text}
 
@@ -275,8 +282,9 @@ def serve(lessons, seed, inputs, solutions=None, stream_in=None,
         try:
             request = json.loads(line)
             judge = judges[request["lesson"]]
-            reply = {"results": judge.judge(
-                request["answers"], request.get("library_findings"))}
+            with use_language(request.get("language", ENGLISH)):
+                reply = {"results": judge.judge(
+                    request["answers"], request.get("library_findings"))}
         except Exception as error:  # one bad request never ends the run
             reply = {"error": f"{type(error).__name__}: {error}"}
         reply["seconds"] = round(time.perf_counter() - started, 2)

@@ -88,14 +88,15 @@ class JudgeServer:
                                       f"see {self.log_path.name}")
                 return line
 
-    def judge(self, lesson, answers, library_findings):
+    def judge(self, lesson, answers, library_findings, language="en"):
         """{"results": {cell: ...}, "trainings": [...], "seconds": s}."""
         with self.lock:
             if self.process is None or self.process.poll() is not None:
                 self.start()
             self.wait_ready()
             request = {"lesson": lesson, "answers": str(answers),
-                       "library_findings": library_findings}
+                       "library_findings": library_findings,
+                       "language": language}
             try:
                 self.process.stdin.write(json.dumps(request) + "\n")
                 self.process.stdin.flush()

@@ -28,6 +28,7 @@ import numpy as np
 
 from autograder import answers
 from autograder.feedback import CheckFailure, FloatingWatch
+from autograder.messages import t
 
 _collecting = False
 
@@ -148,10 +149,10 @@ class Replay:
         number = self.index.get(call_key(args, kwargs))
         recorded = self.record.get("answers", [])
         if number is None or number >= len(recorded):
-            raise CheckFailure(
-                f"{self.__name__}: no answer was recorded for this call "
+            raise CheckFailure(t(
+                "{name}: no answer was recorded for this call "
                 "(the test cell stopped before it, or an earlier call "
-                "changed its inputs).")
+                "changed its inputs).", name=self.__name__))
         answer = recorded[number]
         self._apply_mutations(answer.get("mutated") or {}, args, kwargs)
         self.last_seconds = float(answer.get("seconds") or 0.0)
@@ -201,5 +202,15 @@ class Replay:
                           else "a constant array")
             else:
                 return None
-        return (f"{self.__name__} returned {' or '.join(sorted(kinds))} "
-                "for every input: no points for this exercise.")
+        shown = t(" or ").join(_kind_text(kind) for kind in sorted(kinds))
+        return t("{name} returned {kinds} for every input: no points for "
+                 "this exercise.", name=self.__name__, kinds=shown)
+
+
+def _kind_text(kind):
+    """A kind of trivial answer, for the learner."""
+    if kind == "zeros":
+        return t("zeros")
+    if kind == "a constant array":
+        return t("a constant array")
+    return t("its input unchanged")

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from autograder.lesson04 import all_layers
+from autograder.messages import t
 
 SHIFTS = (-2, -1, 0, 1, 2)
 MIN_ACCURACY = 0.60
@@ -137,11 +138,12 @@ def rebuild(model, seed):
     keras = _keras()
     config = model.get_compile_config()
     if not config:
-        raise ValueError("the model is not compiled")
+        raise ValueError(t("the model is not compiled"))
     shape = tuple(model.input_shape[1:])
     if shape != INPUT_SHAPE:
-        raise ValueError(f"the model takes inputs of shape {shape}; the "
-                         f"judge needs one built for {INPUT_SHAPE}")
+        raise ValueError(t("the model takes inputs of shape {shape}; the "
+                           "judge needs one built for {needed}",
+                           shape=shape, needed=INPUT_SHAPE))
     set_seed(seed)
     fresh = keras.models.clone_model(model)
     fresh.compile_from_config(config)
@@ -191,22 +193,27 @@ def robustness_problem(result):
     missed its bar, its accuracy, and the bar.
     """
     accuracies = result["accuracies"]
-    start = "after the grader's short training it scored"
     unshifted = accuracies[0]
     if unshifted < MIN_ACCURACY:
-        return (f"{start} {unshifted:.2f} on unshifted digits (needs >= "
-                f"{MIN_ACCURACY:.2f}); it hardly learned: check the "
-                "learning rate and its schedule.")
+        return t("after the grader's short training it scored "
+                 "{unshifted:.2f} on unshifted digits (needs >= "
+                 "{needed:.2f}); it hardly learned: check the learning "
+                 "rate and its schedule.", unshifted=unshifted,
+                 needed=MIN_ACCURACY)
     worst = min((dx for dx in SHIFTS if dx != 0),
                 key=lambda dx: (accuracies[dx], -abs(dx)))
     lowest = accuracies[worst]
     bar = MIN_RETAINED * unshifted
     if lowest < bar:
-        return (f"{start} {lowest:.2f} on digits shifted {worst:+d} px "
-                f"but {unshifted:.2f} unshifted (needs >= {bar:.2f}, "
-                f"{MIN_RETAINED:.0%} of it); it did not learn to read "
-                "shifted digits.")
+        return t("after the grader's short training it scored "
+                 "{lowest:.2f} on digits shifted {worst:+d} px but "
+                 "{unshifted:.2f} unshifted (needs >= {bar:.2f}, "
+                 "{retained:.0%} of it); it did not learn to read shifted "
+                 "digits.", lowest=lowest, worst=worst, unshifted=unshifted,
+                 bar=bar, retained=MIN_RETAINED)
     if lowest < MIN_ACCURACY:
-        return (f"{start} {lowest:.2f} on digits shifted {worst:+d} px "
-                f"(needs >= {MIN_ACCURACY:.2f}).")
+        return t("after the grader's short training it scored "
+                 "{lowest:.2f} on digits shifted {worst:+d} px (needs >= "
+                 "{needed:.2f}).", lowest=lowest, worst=worst,
+                 needed=MIN_ACCURACY)
     return None

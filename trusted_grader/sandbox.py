@@ -33,6 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.messages import LANGUAGE_VARIABLE
 from trusted_grader.paths import COURSE_ROOT, DATA, KERNEL_PACKAGES
 
 KERNEL_NAME = "course-sandbox"
@@ -108,7 +109,7 @@ def hand_over(*paths):
 
 
 def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
-                       pids_max=DEFAULT_PIDS_MAX):
+                       pids_max=DEFAULT_PIDS_MAX, language="en"):
     """Write UNIT/jupyter/kernels/course-sandbox; return the JUPYTER_PATH.
 
     `runtime` holds the connection file and the kernel's sockets;
@@ -120,6 +121,7 @@ def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
             "--unit", str(unit), "--runtime", str(runtime),
             "--inputs", str(inputs), "--answers", str(answers),
             "--memory-mb", str(memory_mb or 0), "--pids-max", str(pids_max),
+            "--language", language,
             "--", sys.executable, "-m", "ipykernel_launcher",
             "-f", "{connection_file}"]
     # A signal would reach bwrap, not the kernel inside its own session:
@@ -281,7 +283,8 @@ def drop_privileges():
             "--inh-caps=-all", "--bounding-set=-all", "--"]
 
 
-def kernel_arguments(unit, runtime, workdir, inputs, answers):
+def kernel_arguments(unit, runtime, workdir, inputs, answers,
+                     language="en"):
     """The bwrap command line that confines a kernel started in workdir."""
     unit = Path(unit)
     scratch = unit / "scratch"
@@ -299,6 +302,8 @@ def kernel_arguments(unit, runtime, workdir, inputs, answers):
         "JUPYTER_RUNTIME_DIR": str(runtime),
         "COURSE_GRADING_INPUTS": str(inputs),
         "COURSE_GRADING_ANSWERS": str(answers),
+        # The learner's language, for the messages the kernel prints.
+        LANGUAGE_VARIABLE: language,
     })
     return args + ["--", *drop_privileges()]
 
@@ -345,6 +350,7 @@ def main(argv=None):
     parser.add_argument("--answers", required=True)
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--pids-max", type=int, default=DEFAULT_PIDS_MAX)
+    parser.add_argument("--language", default="en")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] \
@@ -353,10 +359,12 @@ def main(argv=None):
     if bubblewrap_available():
         _hand_over_connection_file(command)
         command = kernel_arguments(args.unit, args.runtime, os.getcwd(),
-                                   args.inputs, args.answers) + command
+                                   args.inputs, args.answers,
+                                   args.language) + command
     else:
         os.environ["COURSE_GRADING_INPUTS"] = args.inputs
         os.environ["COURSE_GRADING_ANSWERS"] = args.answers
+        os.environ[LANGUAGE_VARIABLE] = args.language
     set_limits(args.memory_mb, args.pids_max)
     os.execv(command[0], command)
 

@@ -13,6 +13,7 @@ makes it `hidden_mean_image(func, points, rng) -> points earned`.
 import functools
 
 from autograder.feedback import FAIL_MARK, PASS_MARK, CheckFailure
+from autograder.messages import t
 from trusted_grader import reference
 
 
@@ -43,8 +44,9 @@ class HiddenScore:
         self.results = []
         self.vetoed = None
 
-    def veto(self, problem, why="not from scratch"):
-        """No points at all, whatever the cases: `problem` says why."""
+    def veto(self, problem, why=None):
+        """No points at all, whatever the cases: `problem` says why (in
+        short: `why`, by default "not from scratch")."""
         self.vetoed = (problem, why)
 
     def case(self, description, run):
@@ -53,7 +55,8 @@ class HiddenScore:
         except CheckFailure as failure:
             problem = failure.message
         except Exception as error:
-            problem = f"raised {type(error).__name__}: {error}"
+            problem = t("raised {name}: {error}",
+                        name=type(error).__name__, error=error)
         self.results.append((description, problem))
 
     @property
@@ -63,8 +66,11 @@ class HiddenScore:
     def points(self, points):
         if self.vetoed:
             problem, why = self.vetoed
+            if why is None:
+                why = t("not from scratch")
             print(f"{FAIL_MARK} {problem.splitlines()[0]}")
-            print(f"{self.exercise}: 0 of {points:g} points ({why})")
+            print(t("{exercise}: 0 of {points:g} points ({why})",
+                    exercise=self.exercise, points=points, why=why))
             return 0.0
         passed_count, total = self.passed_count, len(self.results)
         shown_hints = set()
@@ -81,6 +87,8 @@ class HiddenScore:
                     shown_hints.add(hint)
                     print(hint)
         earned = round(points * passed_count / total, 2) if total else 0.0
-        print(f"{self.exercise}: {passed_count}/{total} hidden cases passed, "
-              f"{earned:g} of {points:g} points")
+        print(t("{exercise}: {passed}/{total} hidden cases passed, "
+                "{earned:g} of {points:g} points",
+                exercise=self.exercise, passed=passed_count, total=total,
+                earned=earned, points=points))
         return float(earned)

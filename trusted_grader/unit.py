@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.messages import ENGLISH, LANGUAGES, t, use_language
 from trusted_grader import demo_cells, sandbox
 from trusted_grader.paths import COURSE_ROOT
 
@@ -102,9 +103,10 @@ def autograde(spec):
     # Unix socket paths may not exceed 107 bytes: keep them short.
     runtime = tempfile.mkdtemp(prefix="ag-", dir=SHORT_TEMP)
     spec["runtime"] = runtime
+    language = spec.get("language", ENGLISH)
     os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
         root, runtime, spec["inputs"], root / "answers",
-        spec.get("memory_mb"))
+        spec.get("memory_mb"), language=language)
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     lesson = spec["lesson"]
     spec["demo_cells"] = demo_cells.demo_sources(
@@ -112,8 +114,9 @@ def autograde(spec):
     started = time.perf_counter()
     api = make_api(spec)
     try:
-        result = {"autograde": api.autograde(
-            spec["lesson"], spec["student"], force=True, create=True)}
+        with use_language(language):  # the notes on unrun demo cells
+            result = {"autograde": api.autograde(
+                spec["lesson"], spec["student"], force=True, create=True)}
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
     result["seconds"] = {"autograde": round(time.perf_counter() - started,
@@ -188,11 +191,24 @@ def truncate_outputs(notebook, limit=MAX_OUTPUT_CHARACTERS):
 def add_grader_note(notebook, findings):
     """Put the reason for a 0 at the top of the notebook and feedback."""
     lines = "\n".join(f"* {finding}" for finding in findings)
-    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(t(
         "**Grader's note: this notebook scores 0.** Code in it interferes "
         "with grading (it changes the checks, the libraries they use or the "
-        "kernel instead of answering the exercises):\n\n" + lines +
-        "\n\nYour instructor can review it and grade it by hand."))
+        "kernel instead of answering the exercises):\n\n{findings}"
+        "\n\nYour instructor can review it and grade it by hand.",
+        findings=lines)))
+
+
+def _says_no_answers(text):
+    """True if the judge's lines say the cell recorded no answers (in
+    whichever language the judge wrote them)."""
+    from trusted_grader.judge import no_answers
+
+    for language in LANGUAGES:
+        with use_language(language):
+            if no_answers() in text:
+                return True
+    return False
 
 
 def show_judgement(notebook, results, errors):
@@ -202,8 +218,9 @@ def show_judgement(notebook, results, errors):
         if grade_id not in results:
             continue
         text = results[grade_id]["output"]
-        if grade_id in errors and "no answers were recorded" in text:
-            text += f"  The cell raised {errors[grade_id]}\n"
+        if grade_id in errors and _says_no_answers(text):
+            text += "  " + t("The cell raised {error}",
+                             error=errors[grade_id]) + "\n"
         cell.outputs = [nbformat.v4.new_output(
             "stream", name="stdout", text=text)]
 
@@ -252,8 +269,13 @@ def finish(spec):
     return outcome
 
 
+def finish_in_language(spec):
+    with use_language(spec.get("language", ENGLISH)):
+        return finish(spec)
+
+
 STEPS = {"template": build_template, "autograde": autograde,
-         "finish": finish}
+         "finish": finish_in_language}
 
 
 def run(command, spec):

@@ -8,6 +8,7 @@ kernel's answers, `ref` the reference solutions.
 import numpy as np
 
 from autograder import lesson01 as checks
+from autograder.messages import t
 from trusted_grader import replay
 from trusted_grader.scoring import hidden_test
 
@@ -24,23 +25,26 @@ def hidden_mean_image(mean_image, score, ref, rng):
         labels = rng.integers(0, 10, count)
         digit = int(rng.choice(labels))
         want = ref.mean_image(images, labels, digit)
-        score.case(f"random {count} images {height}x{width}, digit {digit}",
+        score.case(t("random {count} images {height}x{width}, digit "
+                     "{digit}", count=count, height=height, width=width,
+                     digit=digit),
                    lambda i=images, la=labels, d=digit, w=want:
                    checks._mean_problem(mean_image, i, la, d, w))
     bright = np.full((300, 6, 6), 255, dtype=np.uint8)
     bright_labels = np.full(300, 4)
-    score.case("300 white images (a uint8 sum overflows)",
+    score.case(t("300 white images (a uint8 sum overflows)"),
                lambda: checks._mean_problem(
                    mean_image, bright, bright_labels, 4,
                    ref.mean_image(bright, bright_labels, 4)))
     single = rng.integers(0, 256, (5, 7, 7), dtype=np.uint8)
     single_labels = np.array([0, 2, 2, 9, 2])
-    score.case("only one image of the digit",
+    score.case(t("only one image of the digit"),
                lambda: checks._mean_problem(
                    mean_image, single, single_labels, 9,
                    ref.mean_image(single, single_labels, 9)))
     # Paired with a mean, so a function that always raises earns nothing.
-    score.case("ValueError for an absent digit, the mean for a present one",
+    score.case(t("ValueError for an absent digit, the mean for a present "
+                 "one"),
                lambda: checks._expect_value_error(
                    mean_image, single, single_labels, 5) or
                checks._mean_problem(mean_image, single, single_labels, 2,
@@ -65,12 +69,14 @@ def hidden_shift_image(shift_image, score, ref, rng):
         image = rng.integers(1, 256, (height, width), dtype=np.uint8)
         dx = int(rng.integers(-width + 1, width))
         dy = int(rng.integers(-height + 1, height))
-        add_case(image, dx, dy, f"random {height}x{width}, dx={dx}, dy={dy}")
+        add_case(image, dx, dy, t("random {height}x{width}, dx={dx}, "
+                                  "dy={dy}", height=height, width=width,
+                                  dx=dx, dy=dy))
     digit = rng.integers(1, 256, (28, 28), dtype=np.uint8)
-    add_case(digit, 28, 0, "shift by the full width gives zeros")
-    add_case(digit, 0, -40, "shift past the height gives zeros")
-    add_case(digit.astype(np.float32) / 255, -3, 2, "float32 image")
-    add_case(digit, -1, 0, "one pixel left (the lesson's first shift)")
+    add_case(digit, 28, 0, t("shift by the full width gives zeros"))
+    add_case(digit, 0, -40, t("shift past the height gives zeros"))
+    add_case(digit.astype(np.float32) / 255, -3, 2, t("float32 image"))
+    add_case(digit, -1, 0, t("one pixel left (the lesson's first shift)"))
 
 
 def _learns_toy_problem(build_dense_model):
@@ -89,8 +95,8 @@ def _learns_toy_problem(build_dense_model):
     predictions = model.predict(inputs, verbose=0)
     accuracy = float((predictions.argmax(axis=1) == labels).mean())
     if accuracy < 0.9:
-        return (f"training on an easy 3-class problem reached accuracy "
-                f"{accuracy:.2f} (expected >= 0.9)")
+        return t("training on an easy 3-class problem reached accuracy "
+                 "{accuracy:.2f} (expected >= 0.9)", accuracy=accuracy)
     return None
 
 
@@ -103,8 +109,9 @@ def hidden_build_dense_model(build_dense_model, score, ref, rng):
     for num_pixels, num_classes in sizes:
         want = checks.models.describe(
             ref.build_dense_model(num_pixels, num_classes))
-        score.case(f"{num_pixels} pixels, {num_classes} classes",
+        score.case(t("{num_pixels} pixels, {num_classes} classes",
+                     num_pixels=num_pixels, num_classes=num_classes),
                    lambda n=num_pixels, c=num_classes, w=want:
                    checks._dense_problem(build_dense_model, n, c, w))
-    score.case("learns an easy one-hot problem",
+    score.case(t("learns an easy one-hot problem"),
                lambda: _learns_toy_problem(build_dense_model))

@@ -8,6 +8,7 @@ kernel's answers, `ref` the reference solutions.
 import numpy as np
 
 from autograder import lesson02 as checks
+from autograder.messages import t
 from trusted_grader.scoring import hidden_test
 
 hidden = hidden_test(checks.LESSON)
@@ -26,7 +27,8 @@ def hidden_conv_output_size(conv_output_size, score, ref, rng):
                    lambda s=(n, k, stride, padding), w=want:
                    checks._size_problem(conv_output_size, *s, w))
     n = int(rng.integers(2, 20))
-    score.case(f"a {n + 2}-pixel kernel on {n} pixels: ValueError",
+    score.case(t("a {k}-pixel kernel on {n} pixels: ValueError", k=n + 2,
+                 n=n),
                lambda: checks._size_error_problem(conv_output_size, n,
                                                   n + 2, 1, 0))
     score.case("(2 - 3) // 2 + 1 = 0: ValueError",
@@ -63,26 +65,28 @@ def hidden_conv2d(conv2d, score, ref, rng):
     for floats, stride, padding in ((False, 1, 1), (False, 3, 0),
                                     (True, 1, 2), (True, 2, 1)):
         image, kernel = _random_conv_case(rng, floats, stride, padding)
-        label = (f"{image.dtype} image {image.shape[0]}x{image.shape[1]}, "
-                 f"kernel {kernel.shape[0]}x{kernel.shape[1]}")
+        label = t("{dtype} image {height}x{width}, kernel {kh}x{kw}",
+                  dtype=image.dtype, height=image.shape[0],
+                  width=image.shape[1], kh=kernel.shape[0],
+                  kw=kernel.shape[1])
         add_case(image, kernel, stride, padding, label)
     add_case(checks.A, checks.B, 1, 0, "A, B")
     digit = rng.integers(0, 256, (28, 28)).astype(np.uint8)
     edges = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
-    add_case(digit, edges, 1, 1, "28x28 image, edge kernel")
+    add_case(digit, edges, 1, 1, t("28x28 image, edge kernel"))
     add_case(rng.uniform(0, 1, (3, 4)), rng.uniform(-1, 1, (5, 5)), 1, 1,
-             "kernel 5x5 on a 3x4 image")
+             t("kernel 5x5 on a 3x4 image"))
     a, b = checks.A, checks.B
     errors = [{"image": a, "kernel": b, "stride": 0, "padding": 1,
-               "label": "A, B", "reason": "stride < 1"},
+               "label": "A, B", "reason": t("stride < 1")},
               {"image": a, "kernel": b, "stride": 2, "padding": -2,
-               "label": "A, B", "reason": "negative padding"},
+               "label": "A, B", "reason": t("negative padding")},
               {"image": checks.A, "kernel": np.ones((4, 8)), "stride": 1,
                "padding": 1, "label": "A, kernel 4x8",
-               "reason": "a 4x8 kernel does not fit in the padded 7x7 "
-                         "image"}]
-    score.case("ValueError for stride 0, negative padding, a kernel too "
-               "large", lambda: next(
+               "reason": t("a 4x8 kernel does not fit in the padded 7x7 "
+                           "image")}]
+    score.case(t("ValueError for stride 0, negative padding, a kernel too "
+                 "large"), lambda: next(
                    (p for p in (checks._conv_error_problem(run, case)
                                 for case in errors) if p), None))
     if run.problem:
@@ -140,18 +144,21 @@ def hidden_conv2d_fast(conv2d_fast, score, ref, rng):
             images = rng.normal(0, 1, (count, height, width))
             kernels = rng.normal(0, 1, (kh, kw, filters))
         variants = checks.fast_variants(ref.conv2d_fast, images, kernels)
-        score.case(f"{count} {images.dtype} images {height}x{width}, "
-                   f"{filters} kernels {kh}x{kw}",
+        score.case(t("{count} {dtype} images {height}x{width}, "
+                     "{filters} kernels {kh}x{kw}", count=count,
+                     dtype=images.dtype, height=height, width=width,
+                     filters=filters, kh=kh, kw=kw),
                    lambda i=images, k=kernels, v=variants:
                    checks._fast_problem(run, i, k, v))
-    score.case("kernels larger than the images: ValueError",
+    score.case(t("kernels larger than the images: ValueError"),
                lambda: checks._value_error_problem(
                    run, (np.zeros((3, 5, 6)), np.ones((6, 2, 2))), {},
                    "conv2d_fast(<images (3, 5, 6)>, <kernels (6, 2, 2)>)",
-                   "6x2 kernels do not fit in 5x6 images"))
+                   t("6x2 kernels do not fit in 5x6 images")))
     speed = checks.SPEED_CASE
-    score.case(f"{speed['images']} 28x28 images x {speed['filters']} "
-               f"filters in {checks.SPEED_LIMIT} s",
+    score.case(t("{images} 28x28 images x {filters} filters in {limit} s",
+                 images=speed["images"], filters=speed["filters"],
+                 limit=checks.SPEED_LIMIT),
                lambda: checks._speed_problem(run))
     if run.problem:
         score.veto(run.problem)

@@ -8,6 +8,7 @@ kernel's answers, `ref` the reference solutions.
 import numpy as np
 
 from autograder import lesson03 as checks
+from autograder.messages import t
 from trusted_grader.scoring import hidden_test
 
 hidden = hidden_test(checks.LESSON)
@@ -26,7 +27,8 @@ def hidden_relu(relu, score, ref, rng):
     inputs.append(_random_array(rng, dims=3, dtype=np.float32))
     inputs.append(np.array([-1e300, -0.0, 0.0, 1e-300, 1e300]))
     for x in inputs:
-        score.case(f"{x.dtype} array of shape {x.shape}",
+        score.case(t("{dtype} array of shape {shape}", dtype=x.dtype,
+                     shape=x.shape),
                    lambda x=x: checks._relu_problem(relu, x, ref.relu(x)))
 
 
@@ -38,7 +40,8 @@ def hidden_sigmoid(sigmoid, score, ref, rng):
     inputs.append(np.array([-1e4, -1000, -745, -710, 710, 745, 1000, 1e4]))
     inputs.append(np.array([[-800.0, 800], [-50, 50]], dtype=np.float32))
     for x in inputs:
-        score.case(f"{x.dtype} array of shape {x.shape}",
+        score.case(t("{dtype} array of shape {shape}", dtype=x.dtype,
+                     shape=x.shape),
                    lambda x=x: checks._sigmoid_problem(sigmoid, x,
                                                        ref.sigmoid(x)))
 
@@ -56,7 +59,8 @@ def hidden_softmax(softmax, score, ref, rng):
     for z in inputs:
         wrong_axis = checks._softmax_wrong_axis(ref, z) if z.ndim > 1 \
             else None
-        score.case(f"{z.dtype} array of shape {z.shape}",
+        score.case(t("{dtype} array of shape {shape}", dtype=z.dtype,
+                     shape=z.shape),
                    lambda z=z, w=wrong_axis: checks._softmax_problem(
                        softmax, z, ref.softmax(z), w))
 
@@ -115,7 +119,8 @@ def hidden_flatten(flatten, score, ref, rng):
               rng.normal(size=(1, 1, 5)), rng.normal(size=(3, 4)),
               rng.integers(0, 9, size=(2, 3, 2))]
     for x in inputs:
-        score.case(f"{x.dtype} array of shape {x.shape}",
+        score.case(t("{dtype} array of shape {shape}", dtype=x.dtype,
+                     shape=x.shape),
                    lambda x=x: checks._flatten_problem(flatten, x,
                                                        ref.flatten(x)))
 
@@ -178,10 +183,11 @@ def hidden_kernel_gradient(kernel_gradient, score, ref, rng):
         targets = case["targets"].astype(dtype)
         kernel = rng.uniform(-1, 1, kernel_shape).astype(dtype)
         want = ref.kernel_gradient(images, targets, kernel)
-        score.case(f"{count} {dtype.__name__} images {height}x{width}, "
-                   f"kernel {kernel_shape}",
-                   lambda i=images, t=targets, k=kernel, w=want:
-                   checks._gradient_problem(kernel_gradient, i, t, k, w))
+        score.case(t("{count} {dtype} images {height}x{width}, kernel "
+                     "{shape}", count=count, dtype=dtype.__name__,
+                     height=height, width=width, shape=kernel_shape),
+                   lambda i=images, g=targets, k=kernel, w=want:
+                   checks._gradient_problem(kernel_gradient, i, g, k, w))
 
 
 @hidden
@@ -195,7 +201,8 @@ def hidden_learn_kernel(learn_kernel, score, ref, rng):
                     steps=steps)
         want = ref.learn_kernel(case["images"], case["targets"],
                                 kernel_size, learning_rate, steps)
-        score.case(f"{count} images {size}x{size}, kernel_size="
-                   f"{kernel_size}, {steps} steps",
+        score.case(t("{count} images {size}x{size}, kernel_size="
+                     "{kernel_size}, {steps} steps", count=count, size=size,
+                     kernel_size=kernel_size, steps=steps),
                    lambda c=case, w=want:
                    checks._learn_problem(learn_kernel, c, w))

@@ -11,6 +11,7 @@ import json
 import numpy as np
 
 from autograder import lesson04 as checks
+from autograder.messages import t
 from trusted_grader import replay, robustness, training_log
 from trusted_grader.scoring import hidden_test
 
@@ -28,7 +29,8 @@ def hidden_build_cnn(build_cnn, score, ref, rng):
     ]
     for shape, num_classes in sizes:
         want = checks.models.describe(ref.build_cnn(shape, num_classes))
-        score.case(f"input {shape}, {num_classes} classes",
+        score.case(t("input {shape}, {num_classes} classes", shape=shape,
+                     num_classes=num_classes),
                    lambda s=shape, c=num_classes, w=want:
                    checks._cnn_problem(build_cnn, s, c, w))
 
@@ -48,8 +50,8 @@ def hidden_shifted_accuracy(shifted_accuracy, score, ref, rng):
                 shifted_accuracy, k, i, la, s, [want[x] for x in s],
                 [unscaled[x] for x in s])
 
-        score.case(f"{kind} probe, {len(images)} images, shifts {shifts}",
-                   run)
+        score.case(t("{kind} probe, {count} images, shifts {shifts}",
+                     kind=kind, count=len(images), shifts=shifts), run)
 
 
 def _translation_is_active(build_robust_cnn):
@@ -61,10 +63,10 @@ def _translation_is_active(build_robust_cnn):
     trained = np.asarray(layer(image, training=True))
     inferred = np.asarray(layer(image, training=False))
     if not (inferred == image).all():
-        return "RandomTranslation changes images at inference time."
+        return t("RandomTranslation changes images at inference time.")
     if (trained == image).all():
-        return ("RandomTranslation left every image unchanged in training: "
-                "its factors are 0?")
+        return t("RandomTranslation left every image unchanged in "
+                 "training: its factors are 0?")
     return None
 
 
@@ -103,8 +105,7 @@ def _holds_under_shifts(build_robust_cnn):
         return None
     keras = checks._keras()
     if not isinstance(model, keras.Model):
-        return (f"build_robust_cnn returned {type(model).__name__}, not a "
-                "Keras model.")
+        return checks.not_a_model("build_robust_cnn", model)
     key = architecture_key(model)
     cached = key in _robustness_results
     if not cached:
@@ -118,10 +119,11 @@ def _holds_under_shifts(build_robust_cnn):
 def hidden_build_robust_cnn(build_robust_cnn, score, ref, rng):
     """Hidden tests: other sizes, live augmentation, robust when trained."""
     for shape, num_classes in (((32, 32, 1), 5),):
-        score.case(f"input {shape}, {num_classes} classes",
+        score.case(t("input {shape}, {num_classes} classes", shape=shape,
+                     num_classes=num_classes),
                    lambda s=shape, c=num_classes:
                    checks._robust_problem(build_robust_cnn, s, c))
-    score.case("RandomTranslation moves digits in training only",
+    score.case(t("RandomTranslation moves digits in training only"),
                lambda: _translation_is_active(build_robust_cnn))
-    score.case("holds up on shifted digits after the grader's training",
+    score.case(t("holds up on shifted digits after the grader's training"),
                lambda: _holds_under_shifts(build_robust_cnn))

@@ -1,0 +1,142 @@
+"""Lesson 02's checks answer in Chinese in a Chinese notebook and in
+English otherwise: the same mistakes, both languages."""
+
+import numpy as np
+import pytest
+from helpers import failure_of
+
+from autograder import lesson02 as check
+from autograder import messages
+
+LESSON = "02_convolution_by_hand"
+
+
+def chinese(text):
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch):
+    monkeypatch.delenv(messages.LANGUAGE_VARIABLE, raising=False)
+
+
+def both(check_function, student):
+    """(Chinese message, English message) of a visible check."""
+    with messages.use_language("zh-CN"):
+        in_chinese = failure_of(check_function, student)
+    return in_chinese, failure_of(check_function, student)
+
+
+def validate(image, kernel, stride, padding):
+    if stride < 1 or padding < 0:
+        raise ValueError("bad stride or padding")
+    if (kernel.shape[0] > image.shape[0] + 2 * padding
+            or kernel.shape[1] > image.shape[1] + 2 * padding):
+        raise ValueError("kernel too large")
+
+
+def conv_windows(image, kernel, stride=1, padding=0):
+    validate(image, kernel, stride, padding)
+    padded = np.pad(image.astype(float), padding)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, kernel.shape)
+    return np.einsum("ijuv,uv->ij", windows[::stride, ::stride], kernel)
+
+
+def conv_flipped(image, kernel, stride=1, padding=0):
+    return conv_windows(image, kernel[::-1, ::-1], stride, padding)
+
+
+def conv_without_value_errors(image, kernel, stride=1, padding=0):
+    return conv_windows(image, kernel, max(stride, 1), max(padding, 0))
+
+
+def conv_scipy(image, kernel, stride=1, padding=0):
+    from scipy.signal import correlate2d
+
+    return correlate2d(np.pad(image, padding), kernel, mode="valid")
+
+
+def size_true_division(n, k, stride=1, padding=0):
+    size = (n + 2 * padding - k) / stride + 1
+    if size < 1:
+        raise ValueError("kernel does not fit")
+    return size
+
+
+def pool_mixes_channels(x, size=2, stride=None):
+    stride = stride or size
+    rows = (x.shape[0] - size) // stride + 1
+    cols = (x.shape[1] - size) // stride + 1
+    out = np.zeros((rows, cols) + x.shape[2:])
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = x[r * stride:r * stride + size,
+                          c * stride:c * stride + size].mean()
+    return out
+
+
+def test_conv_output_size_float_in_both_languages():
+    zh, en = both(check.conv_output_size, size_true_division)
+    assert "returned float 3.0, expected the int 3" in en
+    assert "floor division" in en and not chinese(en)
+    assert chinese(zh) and "应为 int 3" in zh and "`//`" in zh
+    assert "floor division" not in zh
+
+
+def test_flipped_kernel_hint_in_both_languages():
+    zh, en = both(check.conv2d, conv_flipped)
+    assert "the kernel is flipped" in en and not chinese(en)
+    assert "卷积核被翻转" in zh and "tf.nn.conv2d" in zh
+    assert "the kernel is flipped" not in zh
+
+
+def test_missing_value_error_in_both_languages():
+    zh, en = both(check.conv2d, conv_without_value_errors)
+    assert "raise ValueError" in en and not chinese(en)
+    assert "ValueError" in zh and "步幅小于 1" in zh
+    assert "stride < 1" not in zh
+
+
+def test_library_refusal_in_both_languages():
+    zh, en = both(check.conv2d, conv_scipy)
+    assert "import scipy.signal (SciPy)" in en
+    assert "computes the convolution from scratch" in en
+    assert "import scipy.signal (SciPy)" in zh
+    assert "从零实现卷积" in zh and "from scratch" not in zh
+
+
+def test_pooling_hint_in_both_languages():
+    zh, en = both(check.avg_pool2d, pool_mixes_channels)
+    assert "Pooling mixes channels" in en and not chinese(en)
+    assert "池化混合了通道" in zh
+
+
+def test_correct_answers_pass_in_chinese(ref, capsys):
+    """A ValueError raised on purpose is recognised in Chinese too."""
+    with messages.use_language("zh-CN"):
+        check.conv_output_size(ref.conv_output_size)
+        check.conv2d(conv_windows)
+    out = capsys.readouterr().out
+    assert "\u2714 conv_output_size：" in out and "\u2714 conv2d：" in out
+    check.conv2d(conv_windows)
+    assert "\u2714 conv2d: cross-correlation" in capsys.readouterr().out
+
+
+def test_hidden_case_lines_in_both_languages(capsys):
+    from trusted_grader.hidden import lesson02 as hidden
+
+    def without_value_error(n, k, stride=1, padding=0):
+        return (n + 2 * padding - k) // stride + 1
+
+    with messages.use_language("zh-CN"):
+        points = hidden.hidden_conv_output_size(
+            without_value_error, 1.0, np.random.default_rng(0))
+    zh = capsys.readouterr().out
+    assert points < 1.0
+    assert "像素的卷积核作用于" in zh and "卷积核放不进填充后的输入" in zh
+    assert "pixel" not in zh and "does not fit" not in zh
+    hidden.hidden_conv_output_size(without_value_error, 1.0,
+                                   np.random.default_rng(0))
+    en = capsys.readouterr().out
+    assert "-pixel kernel on" in en and not chinese(en)
+    assert "but the kernel does not fit in the padded input" in en

@@ -1,0 +1,158 @@
+"""Lesson 03's checks answer in Chinese in a Chinese notebook and in
+English otherwise: the same mistakes, both languages."""
+
+import numpy as np
+import pytest
+from helpers import failure_of
+
+from autograder import lesson03 as check
+from autograder import messages
+from trusted_grader.hidden import lesson03 as hidden
+
+LESSON = "03_cnn_from_scratch"
+
+
+def chinese(text):
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch):
+    monkeypatch.delenv(messages.LANGUAGE_VARIABLE, raising=False)
+
+
+def both(check_function, student):
+    """(Chinese message, English message) of a visible check."""
+    with messages.use_language("zh-CN"):
+        in_chinese = failure_of(check_function, student)
+    return in_chinese, failure_of(check_function, student)
+
+
+def relu_abs(x):
+    return np.abs(x)
+
+
+def sigmoid_textbook(x):
+    return 1 / (1 + np.exp(-x))  # right values through an overflow
+
+
+def softmax_rows_only(z):
+    if z.ndim == 1:
+        raise IndexError("tuple index out of range")
+    exponentials = np.exp(z - z.max(axis=1, keepdims=True))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
+def conv_raises(x, kernels, bias):
+    raise ValueError("operands could not be broadcast together")
+
+
+def dense_always_transposed(x, W, b):  # noqa: N803 - the API's name
+    return x @ W.T + b
+
+
+def gradient_sign(images, targets, kernel):
+    from trusted_grader import reference
+
+    ref = reference.load(LESSON)
+    return -ref.kernel_gradient(images, targets, kernel)
+
+
+def learn_nothing(images, targets, kernel_size, learning_rate, steps):
+    return np.zeros((kernel_size, kernel_size))
+
+
+def scipy_relu(x):
+    from scipy import signal  # noqa: F401 - only has to be imported
+
+    return np.maximum(x, 0)
+
+
+def test_relu_hint_in_both_languages():
+    in_chinese, in_english = both(check.relu, relu_abs)
+    assert "负值必须变为 0" in in_chinese
+    assert "not positive" not in in_chinese
+    assert in_english.endswith("Negative values must become 0, not "
+                               "positive.")
+    assert not chinese(in_english)
+
+
+def test_passed_line_in_both_languages(ref, capsys):
+    with messages.use_language("zh-CN"):
+        check.relu(ref.relu)
+    assert "\u2714 relu：负值变为 0" in capsys.readouterr().out
+    check.relu(ref.relu)
+    assert "\u2714 relu: negatives become 0" in capsys.readouterr().out
+
+
+def test_hidden_overflow_in_both_languages():
+    in_chinese, in_english = both(check.sigmoid, sigmoid_textbook)
+    assert "上溢为 inf" in in_chinese and "np.exp(-np.abs(x))" in in_chinese
+    assert "right values, but np.exp overflowed to inf" in in_english
+    assert not chinese(in_english)
+
+
+def test_hints_after_an_exception_in_both_languages():
+    # The checks recognise that the learner's function raised from the
+    # exception, not from the (translated) message.
+    in_chinese, in_english = both(check.softmax, softmax_rows_only)
+    assert "IndexError" in in_chinese and "请沿最后一个轴计算" in in_chinese
+    assert "work along the last axis (axis=-1)" in in_english
+
+    in_chinese, in_english = both(check.conv2d_layer, conv_raises)
+    assert "注意各个形状" in in_chinese
+    assert "Remember the shapes: x is (H, W, C_in)" in in_english
+
+    in_chinese, in_english = both(check.dense, dense_always_transposed)
+    assert "ValueError" in in_chinese and "不要转置" in in_chinese
+    assert "compute x @ W + b, with no transpose" in in_english
+
+
+def test_cnn_forward_weights_hint_in_both_languages():
+    weights = [np.zeros((3, 3, 1, 2)), np.zeros(2), np.zeros((50, 4)),
+               np.zeros(4)]
+    image, want = np.zeros((12, 12, 1)), np.full(4, 0.25)
+
+    def problem():
+        return check._forward_problem(conv_raises_forward, None, weights,
+                                      image, want)
+
+    with messages.use_language("zh-CN"):
+        in_chinese = problem()
+    in_english = problem()
+    assert "必须为 dense 给出 50 个数" in in_chinese
+    assert "must give 50 numbers for dense" in in_english
+
+
+def conv_raises_forward(image, weights):
+    raise ValueError("matmul: size mismatch")
+
+
+def test_library_use_in_both_languages():
+    in_chinese, in_english = both(check.relu, scipy_relu)
+    assert in_chinese.startswith("relu 使用了 import scipy.signal (SciPy)")
+    assert "只使用 NumPy" in in_chinese
+    assert in_english.startswith("relu uses import scipy.signal (SciPy). "
+                                 "This lesson builds every step in NumPy")
+
+
+def test_kernel_hints_in_both_languages():
+    in_chinese, in_english = both(check.kernel_gradient, gradient_sign)
+    assert "这是负梯度" in in_chinese
+    assert "That is minus the gradient" in in_english
+
+    in_chinese, in_english = both(check.learn_kernel, learn_nothing)
+    assert "卷积核仍然全为零" in in_chinese
+    assert "The kernel is still all zeros" in in_english
+
+
+def test_hidden_case_lines_in_both_languages(capsys):
+    with messages.use_language("zh-CN"):
+        hidden.hidden_relu(relu_abs, 1.0, np.random.default_rng(0))
+    in_chinese = capsys.readouterr().out
+    assert "形状为 (" in in_chinese and "的 float64 数组" in in_chinese
+    assert "负值必须变为 0" in in_chinese
+    hidden.hidden_relu(relu_abs, 1.0, np.random.default_rng(0))
+    in_english = capsys.readouterr().out
+    assert "float64 array of shape (" in in_english
+    assert "Negative values must become 0, not positive." in in_english
