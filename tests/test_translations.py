@@ -140,24 +140,43 @@ def test_chinese_solutions_run_under_nbval(tmp_path):
 @pytest.mark.slow
 def test_the_same_code_gets_the_same_grades_in_both_languages(root,
                                                               tmp_path):
-    name = f"{GRADED_LESSON}/{GRADED_LESSON}.ipynb"
-    notebooks = {"right": lesson_notebook(root, "solutions"),
-                 "part": partly_correct(root),
-                 "blank": lesson_notebook(root, "notebooks")}
+    """Every lesson's solution and blank notebook, and lesson 01 partly
+    right, submitted in English and in Chinese: the same rows in
+    grades.csv, and each learner's feedback in their own language."""
     submitted = tmp_path / "submitted"
-    submitted.mkdir()
-    for student, notebook in notebooks.items():
-        nbformat.write(notebook,
-                       submitted / f"en{student}_{GRADED_LESSON}.ipynb")
-        nbformat.write(translated(notebook, name),
-                       submitted / f"zh{student}_{GRADED_LESSON}.ipynb")
-    _, rows = run_grading(root, submitted, tmp_path / "out", "--jobs", "2")
-    by_student = {row["student"]: row for row in rows}
-    for student in notebooks:
-        english, chinese = by_student[f"en{student}"], \
-            by_student[f"zh{student}"]
+    for lesson in (path.parent.name for path in
+                   sorted((ROOT / "solutions").glob("*/*.ipynb"))):
+        name = f"{lesson}/{lesson}.ipynb"
+        notebooks = {"right": lesson_notebook(root, "solutions", lesson),
+                     "blank": lesson_notebook(root, "notebooks", lesson)}
+        if lesson == GRADED_LESSON:
+            notebooks["part"] = partly_correct(root)
+        for student, notebook in notebooks.items():
+            for language, copy in (("en", notebook),
+                                   ("zh", translated(notebook, name))):
+                folder = submitted / f"{language}{student}" / lesson
+                folder.mkdir(parents=True)
+                nbformat.write(copy, folder / f"{lesson}.ipynb")
+    output = tmp_path / "out"
+    _, rows = run_grading(root, submitted, output, "--jobs", "2")
+    graded = {(row["student"], row["lesson"]): row for row in rows}
+    assert len(graded) == 18
+    for (student, lesson), english in graded.items():
+        if student.startswith("zh"):
+            continue
+        chinese = graded[("zh" + student[2:], lesson)]
         for column in ("status", "score", "max_score",
                        "needs_manual_grade"):
-            assert english[column] == chinese[column], (student, column)
-    assert float(by_student["enright"]["score"]) > \
-        float(by_student["enpart"]["score"]) > 0
+            assert english[column] == chinese[column], (student, lesson,
+                                                        column)
+    assert float(graded[("enright", GRADED_LESSON)]["score"]) > \
+        float(graded[("enpart", GRADED_LESSON)]["score"]) > 0
+
+    def feedback(student):
+        return next((output / "feedback" / student).glob(
+            f"**/{GRADED_LESSON}.html")).read_text(encoding="utf-8")
+
+    # The judge's verdict on np.roll, as each learner reads it.
+    assert "Looks like np.roll" in feedback("enpart")
+    assert "看起来像 np.roll" in feedback("zhpart")
+    assert "Looks like np.roll" not in feedback("zhpart")

@@ -59,7 +59,7 @@ def solutions_fingerprint(solutions, lessons):
 class _WorkerRun:
     """One grading run's judge and template on this worker process."""
 
-    def __init__(self, settings, lessons, template):
+    def __init__(self, settings, lessons):
         from trusted_grader import judging
 
         self.settings = settings
@@ -72,12 +72,16 @@ class _WorkerRun:
             lessons, settings.seed, self.work, settings.solutions,
             settings.judge_timeout)
         self.judge.start()
-        # The coordinator's: building one here would cost every worker
-        # nbgrader's generate_assignment of every lesson.
+        # The coordinator's, sent with the units: building one here would
+        # cost every worker nbgrader's generate_assignment of every lesson.
         self.template = self.work / "template"
         self.template.mkdir()
-        (self.template / "gradebook.db").write_bytes(template)
         atexit.register(self.close)
+
+    def receive_template(self, template):
+        path = self.template / "gradebook.db"
+        if not path.exists():
+            path.write_bytes(template)
 
     def close(self):
         self.judge.close()
@@ -122,9 +126,24 @@ def _worker_run(request):
             for old in _states.values():
                 old.close()
             _states.clear()
-            _states[key] = _WorkerRun(settings, lessons,
-                                      request["template"])
-        return _states[key]
+            _states[key] = _WorkerRun(settings, lessons)
+        run = _states[key]
+    if "template" in request:
+        run.receive_template(request["template"])
+    return run
+
+
+def _warm_up(request):
+    """Start this worker's judge and its units' forkserver now (sent by
+    `connect` to every worker while the coordinator builds the template,
+    so that their start-up overlaps it)."""
+    from multiprocessing import forkserver
+
+    from trusted_grader import grading
+
+    _worker_run(request)
+    grading.workers()
+    forkserver.ensure_running()
 
 
 def grade_remotely(request):
@@ -182,21 +201,36 @@ def _read(path):
 
 # ---------------------------------------------------- coordinator side ---
 
-def grade_all(gradable, work, settings, output, lessons, template):
-    """Grade `gradable` entries on the cluster at settings.scheduler;
-    `template` is the run's template course folder."""
-    from distributed import Client, as_completed
+def _run_request(settings, lessons):
+    return {"settings": dict(settings.trait_values()),
+            "lessons": list(lessons),
+            "fingerprint": solutions_fingerprint(settings.solutions, lessons)}
+
+
+def connect(settings, lessons):
+    """A client of the cluster at settings.scheduler, its workers already
+    starting their judges. A worker that fails to warm up is left alone:
+    its first unit then says why."""
+    from distributed import Client
+
+    client = Client(settings.scheduler, timeout="60s")
+    client.run(_warm_up, _run_request(settings, lessons),
+               on_error="ignore")
+    return client
+
+
+def grade_all(client, gradable, work, settings, output, lessons, template):
+    """Grade `gradable` entries through `client` (from `connect`);
+    `template` is the run's template course folder. Closes the client."""
+    from distributed import as_completed
     from tqdm import tqdm
 
     from trusted_grader import grading
 
     request_base = {
-        "settings": dict(settings.trait_values()),
-        "lessons": list(lessons),
-        "fingerprint": solutions_fingerprint(settings.solutions, lessons),
+        **_run_request(settings, lessons),
         "template": (Path(template) / "gradebook.db").read_bytes(),
     }
-    client = Client(settings.scheduler, timeout="60s")
     bar = tqdm(total=len(gradable), unit="notebook",
                disable=not settings.progress, desc="grading (dask)")
     attempts = {}

@@ -373,12 +373,13 @@ def grade(source, settings=None, **overrides):
         if settings.scheduler:
             from trusted_grader import cluster
 
-            # Workers judge with their own judge; here only the template
-            # for the merged gradebook.
+            # Workers judge with their own judge, which they start while
+            # this builds the template for the merged gradebook.
+            client = cluster.connect(settings, found)
             template = prepare_template(work, solutions, found,
                                         settings.timeout)
-            cluster.grade_all(gradable, work, settings, output, found,
-                              template)
+            cluster.grade_all(client, gradable, work, settings, output,
+                              found, template)
         else:
             template = _grade_here(gradable, work, solutions, found,
                                    settings, output)
