@@ -9,6 +9,14 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch):
+    """Messages are English unless a test chooses a language."""
+    from autograder.messages import LANGUAGE_VARIABLE
+
+    monkeypatch.delenv(LANGUAGE_VARIABLE, raising=False)
+
+
 @pytest.fixture(scope="session")
 def root():
     return ROOT

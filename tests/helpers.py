@@ -17,6 +17,26 @@ def failure_of(check_function, student):
     return error.value.message
 
 
+def chinese(text):
+    """True if `text` holds a Chinese character."""
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def in_both_languages(run):
+    """(result in Chinese, result in English) of `run()`."""
+    from autograder import messages
+
+    with messages.use_language("zh-CN"):
+        in_chinese = run()
+    with messages.use_language("en"):
+        return in_chinese, run()
+
+
+def failures_in_both_languages(check_function, student):
+    """(Chinese message, English message) of a visible check."""
+    return in_both_languages(lambda: failure_of(check_function, student))
+
+
 # ------------------------------------------------------ grading tests ---
 
 GRADED_LESSON = "01_dense_translation"  # the fastest lesson to grade

@@ -3,14 +3,11 @@ speak Chinese to a Chinese notebook and English to an English one."""
 
 import numpy as np
 import pytest
+from helpers import chinese
 
 from autograder import feedback, messages, models, recorder
 from autograder.feedback import CheckFailure
 from trusted_grader import judge, replay, scoring
-
-
-def chinese(text):
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
 @pytest.fixture(autouse=True)

@@ -2,37 +2,14 @@
 English otherwise: the same mistakes, both languages."""
 
 import numpy as np
-import pytest
-from helpers import failure_of
+from helpers import chinese
+from helpers import failures_in_both_languages as both
+from test_lesson02_checks import validate
 
 from autograder import lesson02 as check
 from autograder import messages
 
 LESSON = "02_convolution_by_hand"
-
-
-def chinese(text):
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
-
-
-@pytest.fixture(autouse=True)
-def english_by_default(monkeypatch):
-    monkeypatch.delenv(messages.LANGUAGE_VARIABLE, raising=False)
-
-
-def both(check_function, student):
-    """(Chinese message, English message) of a visible check."""
-    with messages.use_language("zh-CN"):
-        in_chinese = failure_of(check_function, student)
-    return in_chinese, failure_of(check_function, student)
-
-
-def validate(image, kernel, stride, padding):
-    if stride < 1 or padding < 0:
-        raise ValueError("bad stride or padding")
-    if (kernel.shape[0] > image.shape[0] + 2 * padding
-            or kernel.shape[1] > image.shape[1] + 2 * padding):
-        raise ValueError("kernel too large")
 
 
 def conv_windows(image, kernel, stride=1, padding=0):

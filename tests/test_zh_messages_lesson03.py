@@ -2,30 +2,14 @@
 English otherwise: the same mistakes, both languages."""
 
 import numpy as np
-import pytest
-from helpers import failure_of
+from helpers import chinese
+from helpers import failures_in_both_languages as both
 
 from autograder import lesson03 as check
 from autograder import messages
 from trusted_grader.hidden import lesson03 as hidden
 
 LESSON = "03_cnn_from_scratch"
-
-
-def chinese(text):
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
-
-
-@pytest.fixture(autouse=True)
-def english_by_default(monkeypatch):
-    monkeypatch.delenv(messages.LANGUAGE_VARIABLE, raising=False)
-
-
-def both(check_function, student):
-    """(Chinese message, English message) of a visible check."""
-    with messages.use_language("zh-CN"):
-        in_chinese = failure_of(check_function, student)
-    return in_chinese, failure_of(check_function, student)
 
 
 def relu_abs(x):

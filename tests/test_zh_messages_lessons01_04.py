@@ -2,30 +2,16 @@
 notebook's language: Chinese in a Chinese notebook, English otherwise."""
 
 import numpy as np
-from helpers import failure_of
+from helpers import chinese
+from helpers import failures_in_both_languages as failures
+from helpers import in_both_languages as in_both
+from test_lesson01_checks import shift_minus_zero
 
 from autograder import lesson01, lesson04, messages
 from trusted_grader import robustness
 from trusted_grader.hidden import lesson01 as hidden01
 
 LESSON = "01_dense_translation"
-
-
-def chinese(text):
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
-
-
-def in_both(run):
-    """(Chinese result, English result) of `run()`."""
-    with messages.use_language("zh-CN"):
-        zh = run()
-    with messages.use_language("en"):
-        en = run()
-    return zh, en
-
-
-def failures(check, student):
-    return in_both(lambda: failure_of(check, student))
 
 
 # ------------------------------------------------------------ lesson 01 ---
@@ -42,17 +28,6 @@ def mean_uint8_running_sum(images, labels, digit):
 
 def mean_without_value_error(images, labels, digit):
     return images[labels == digit].mean(axis=0)
-
-
-def shift_minus_zero(image, dx, dy=0):
-    """out[dy:, dx:] = image[:-dy, :-dx]: image[:-0] is empty."""
-    shifted = np.zeros_like(image)
-    rows_to = slice(dy, None) if dy >= 0 else slice(None, dy)
-    rows_from = slice(None, -dy) if dy >= 0 else slice(-dy, None)
-    cols_to = slice(dx, None) if dx >= 0 else slice(None, dx)
-    cols_from = slice(None, -dx) if dx >= 0 else slice(-dx, None)
-    shifted[rows_to, cols_to] = image[rows_from, cols_from]
-    return shifted
 
 
 def shift_roll(image, dx, dy=0):
