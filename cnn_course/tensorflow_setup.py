@@ -48,7 +48,7 @@ def import_tensorflow():
     Under the grader's autograde, return stand-ins that import them on
     first use.
     """
-    if _modules is None and autograding():
+    if _waiting():
         return (_ImportedOnUse("tensorflow", 0),
                 _ImportedOnUse("keras", 1))
     return _import_now()
@@ -57,11 +57,16 @@ def import_tensorflow():
 _pending_seed = None
 
 
+def _waiting():
+    """True while TensorFlow waits for its first use (grading only)."""
+    return _modules is None and autograding()
+
+
 def seed_keras(seed):
     """keras.utils.set_random_seed(seed), now or, while TensorFlow waits
     to be imported on first use, right after that import."""
     global _pending_seed
-    if _modules is None and autograding():
+    if _waiting():
         _pending_seed = seed
         return
     _import_now()[1].utils.set_random_seed(seed)

@@ -12,8 +12,9 @@ per Markdown cell of the English notebook in solutions/:
 The hash is the first 12 hex digits of the SHA-256 of the English cell's
 source. When the English changes, its hash changes and the block is
 stale until a translator updates the text and the hash; `status` and the
-tests list every stale, missing or unknown block. Code cells are never
-translated: the generated notebook keeps them byte for byte.
+tests list every stale, missing or unknown block. Code cells and the
+written-answer cells are never translated: the generated notebook keeps
+them byte for byte, so nbgrader sees the same cells and checksums.
 """
 
 import argparse
@@ -25,9 +26,13 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.messages import ENGLISH
+from autograder.messages import LANGUAGES as ALL_LANGUAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
-LANGUAGES = ("zh-CN",)
+# The catalogue's languages besides English, which is the source.
+LANGUAGES = tuple(name for name in ALL_LANGUAGES if name != ENGLISH)
 MARKER = re.compile(r"^<!-- cell: (\S+) en: ([0-9a-f]{12}) -->$")
 
 
@@ -93,22 +98,24 @@ def markdown_cells(notebook):
             and not cell.metadata.get("nbgrader", {}).get("solution")]
 
 
-def problems(language, notebook_name):
-    """What keeps this notebook's translation from being complete."""
+def problems(language, notebook_name, blocks=None):
+    """What keeps this notebook's translation (`blocks`, by default read
+    from its file) from being complete."""
     english = nbformat.read(ROOT / "solutions" / notebook_name, as_version=4)
-    blocks = read(language, notebook_name)
+    if blocks is None:
+        blocks = read(language, notebook_name)
     found = []
     known = set()
     for cell in markdown_cells(english):
         known.add(cell.id)
-        block = blocks.get(cell.id)
+        block, current = blocks.get(cell.id), english_hash(cell.source)
         if block is None:
             found.append(f"{notebook_name}: cell {cell.id} has no "
                          f"{language} translation")
-        elif block.english_hash != english_hash(cell.source):
+        elif block.english_hash != current:
             found.append(f"{notebook_name}: cell {cell.id} is stale (its "
                          "English changed since it was translated; now "
-                         f"en: {english_hash(cell.source)})")
+                         f"en: {current})")
         elif not block.text.strip():
             found.append(f"{notebook_name}: cell {cell.id} is empty")
     for cell_id in sorted(set(blocks) - known):
@@ -122,10 +129,10 @@ def translate(notebook, language, notebook_name):
 
     Raises ValueError listing every stale or missing translation.
     """
-    found = problems(language, notebook_name)
+    blocks = read(language, notebook_name)
+    found = problems(language, notebook_name, blocks)
     if found:
         raise ValueError("\n".join(found))
-    blocks = read(language, notebook_name)
     translated = nbformat.reads(nbformat.writes(notebook), as_version=4)
     for cell in markdown_cells(translated):
         cell.source = blocks[cell.id].text

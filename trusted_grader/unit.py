@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.messages import ENGLISH, LANGUAGES, t, use_language
+from autograder.messages import ENGLISH, t, use_language
 from trusted_grader import demo_cells, sandbox
 from trusted_grader.paths import COURSE_ROOT
 
@@ -49,18 +49,16 @@ def load_config(spec):
     course.db_url = f"sqlite:///{root}/gradebook.db"
     overrides.Execute.timeout = spec.get("timeout", 120)
     if "demo_cells" in spec:
-        from nbconvert.preprocessors import ClearMetadataPreprocessor
-        from nbgrader import preprocessors
+        from nbgrader.converters import Autograde
+        from nbgrader.preprocessors import Execute
 
         from trusted_grader.demo_cells import GradingExecute
 
         # nbgrader's own list, with Execute leaving demo cells unrun.
         overrides.Autograde.autograde_preprocessors = [
-            GradingExecute, preprocessors.IgnorePattern,
-            ClearMetadataPreprocessor, preprocessors.LimitOutput,
-            preprocessors.SaveAutoGrades,
-            preprocessors.AssignLatePenalties,
-            preprocessors.CheckCellMetadata]
+            GradingExecute if step is Execute else step
+            for step in Autograde.class_traits()[
+                "autograde_preprocessors"].default()]
         overrides.GradingExecute.skip_cells = spec["demo_cells"]
     if "runtime" in spec:
         # The kernel starts through trusted_grader.sandbox and talks over
@@ -199,26 +197,17 @@ def add_grader_note(notebook, findings):
         findings=lines)))
 
 
-def _says_no_answers(text):
-    """True if the judge's lines say the cell recorded no answers (in
-    whichever language the judge wrote them)."""
-    from trusted_grader.judge import no_answers
-
-    for language in LANGUAGES:
-        with use_language(language):
-            if no_answers() in text:
-                return True
-    return False
-
-
 def show_judgement(notebook, results, errors):
     """Replace each test cell's outputs with the judge's lines."""
+    from trusted_grader.judge import no_answers
+
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id not in results:
             continue
         text = results[grade_id]["output"]
-        if grade_id in errors and _says_no_answers(text):
+        # The judge wrote in this step's language (finish_in_language).
+        if grade_id in errors and no_answers() in text:
             text += "  " + t("The cell raised {error}",
                              error=errors[grade_id]) + "\n"
         cell.outputs = [nbformat.v4.new_output(
