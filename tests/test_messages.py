@@ -79,3 +79,20 @@ def test_language_follows_the_setting_then_the_folder(monkeypatch, tmp_path):
     with messages.use_language("zh-CN"):
         assert messages.language() == "zh-CN"
     assert messages.language() == "en"
+
+
+def test_a_submission_cannot_pick_a_language_the_grader_lacks():
+    """The grader reads the language from the submitted notebook's
+    metadata, which the learner controls: anything but a catalogue
+    language is English."""
+    import nbformat
+
+    from trusted_grader.grading import notebook_language
+
+    notebook = nbformat.v4.new_notebook()
+    for metadata, expected in (({"language": "zh-CN"}, "zh-CN"),
+                               ({"language": "../../etc"}, "en"),
+                               ({"language": ["zh-CN"]}, "en"),
+                               ("zh-CN", "en"), (None, "en")):
+        notebook.metadata["course"] = metadata
+        assert notebook_language(notebook) == expected
