@@ -246,8 +246,12 @@ def corpus(root, listener, tmp_path_factory):
 @pytest.fixture(scope="module")
 def graded(root, corpus, tmp_path_factory):
     output = tmp_path_factory.mktemp("graded-attacks")
+    # Filling the default 6 GiB cap took 20 s on a fresh CI machine, where
+    # first-touched memory is slow, and the cell timeout won that race.
+    # 3 GiB holds lesson 01's kernel (about 2.2 GiB of address space at
+    # most) and lets the bomb reach the cap in seconds.
     result, rows = run_grading(root, corpus, output, "--jobs", "2",
-                               "--timeout", "20")
+                               "--timeout", "20", "--memory-mb", "3072")
     return output, result, {row["student"]: row for row in rows}
 
 
