@@ -86,6 +86,32 @@ def test_cluster_grades_like_the_local_pool(root, cluster, submissions,
     assert (tmp_path / "gradebook.db").is_file()
 
 
+def _profiling(dask_worker):
+    callback = dask_worker.periodic_callbacks.get("profile")
+    return callback is not None and callback.is_running()
+
+
+def _start_profiling(dask_worker):
+    """As a fresh worker (an earlier run on this cluster stopped it)."""
+    dask_worker.periodic_callbacks["profile"].start()
+    return _profiling(dask_worker)
+
+
+def test_grading_stops_the_workers_profiler(root, cluster, submissions,
+                                            tmp_path):
+    """Units run in their own processes; the worker's statistical profiler
+    only costs CPU time (distributed enables it by default)."""
+    from distributed import Client
+
+    with Client(cluster) as client:
+        before = client.run(_start_profiling)
+        grade(root, submissions, tmp_path,
+              "--scheduler", cluster.scheduler_address)
+        after = client.run(_profiling)
+    assert set(before.values()) == {True}
+    assert set(after.values()) == {False}
+
+
 def _grading_workers(worker_pids):
     """The cluster's worker processes that are grading right now."""
     busy = set()
