@@ -4,7 +4,13 @@ English otherwise: the same mistakes, both languages."""
 import numpy as np
 from helpers import chinese
 from helpers import failures_in_both_languages as both
-from test_lesson02_checks import validate
+from test_lesson02_checks import (
+    conv_scipy_import,
+    conv_sliding_windows,
+    conv_true_convolution,
+    pool_mixes_channels,
+    size_true_division,
+)
 
 from autograder import lesson02 as check
 from autograder import messages
@@ -12,44 +18,10 @@ from autograder import messages
 LESSON = "02_convolution_by_hand"
 
 
-def conv_windows(image, kernel, stride=1, padding=0):
-    validate(image, kernel, stride, padding)
-    padded = np.pad(image.astype(float), padding)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, kernel.shape)
-    return np.einsum("ijuv,uv->ij", windows[::stride, ::stride], kernel)
-
-
-def conv_flipped(image, kernel, stride=1, padding=0):
-    return conv_windows(image, kernel[::-1, ::-1], stride, padding)
-
-
-def conv_without_value_errors(image, kernel, stride=1, padding=0):
-    return conv_windows(image, kernel, max(stride, 1), max(padding, 0))
-
-
-def conv_scipy(image, kernel, stride=1, padding=0):
-    from scipy.signal import correlate2d
-
-    return correlate2d(np.pad(image, padding), kernel, mode="valid")
-
-
-def size_true_division(n, k, stride=1, padding=0):
-    size = (n + 2 * padding - k) / stride + 1
-    if size < 1:
-        raise ValueError("kernel does not fit")
-    return size
-
-
-def pool_mixes_channels(x, size=2, stride=None):
-    stride = stride or size
-    rows = (x.shape[0] - size) // stride + 1
-    cols = (x.shape[1] - size) // stride + 1
-    out = np.zeros((rows, cols) + x.shape[2:])
-    for r in range(rows):
-        for c in range(cols):
-            out[r, c] = x[r * stride:r * stride + size,
-                          c * stride:c * stride + size].mean()
-    return out
+def conv_clamps_bad_arguments(image, kernel, stride=1, padding=0):
+    """Quietly uses stride 1 and padding 0 where it should refuse."""
+    return conv_sliding_windows(image, kernel, max(stride, 1),
+                                max(padding, 0))
 
 
 def test_conv_output_size_float_in_both_languages():
@@ -61,21 +33,21 @@ def test_conv_output_size_float_in_both_languages():
 
 
 def test_flipped_kernel_hint_in_both_languages():
-    zh, en = both(check.conv2d, conv_flipped)
+    zh, en = both(check.conv2d, conv_true_convolution)
     assert "the kernel is flipped" in en and not chinese(en)
     assert "卷积核被翻转" in zh and "tf.nn.conv2d" in zh
     assert "the kernel is flipped" not in zh
 
 
 def test_missing_value_error_in_both_languages():
-    zh, en = both(check.conv2d, conv_without_value_errors)
+    zh, en = both(check.conv2d, conv_clamps_bad_arguments)
     assert "raise ValueError" in en and not chinese(en)
     assert "ValueError" in zh and "步幅小于 1" in zh
     assert "stride < 1" not in zh
 
 
 def test_library_refusal_in_both_languages():
-    zh, en = both(check.conv2d, conv_scipy)
+    zh, en = both(check.conv2d, conv_scipy_import)
     assert "import scipy.signal (SciPy)" in en
     assert "computes the convolution from scratch" in en
     assert "import scipy.signal (SciPy)" in zh
@@ -92,10 +64,10 @@ def test_correct_answers_pass_in_chinese(ref, capsys):
     """A ValueError raised on purpose is recognised in Chinese too."""
     with messages.use_language("zh-CN"):
         check.conv_output_size(ref.conv_output_size)
-        check.conv2d(conv_windows)
+        check.conv2d(conv_sliding_windows)
     out = capsys.readouterr().out
     assert "\u2714 conv_output_size：" in out and "\u2714 conv2d：" in out
-    check.conv2d(conv_windows)
+    check.conv2d(conv_sliding_windows)
     assert "\u2714 conv2d: cross-correlation" in capsys.readouterr().out
 
 

@@ -4,20 +4,18 @@ English otherwise: the same mistakes, both languages."""
 import numpy as np
 from helpers import chinese
 from helpers import failures_in_both_languages as both
+from test_lesson03_checks import (
+    dense_always_transposed,
+    relu_abs,
+    scipy_relu,
+    sigmoid_textbook,
+)
 
 from autograder import lesson03 as check
 from autograder import messages
 from trusted_grader.hidden import lesson03 as hidden
 
 LESSON = "03_cnn_from_scratch"
-
-
-def relu_abs(x):
-    return np.abs(x)
-
-
-def sigmoid_textbook(x):
-    return 1 / (1 + np.exp(-x))  # right values through an overflow
 
 
 def softmax_rows_only(z):
@@ -31,10 +29,6 @@ def conv_raises(x, kernels, bias):
     raise ValueError("operands could not be broadcast together")
 
 
-def dense_always_transposed(x, W, b):  # noqa: N803 - the API's name
-    return x @ W.T + b
-
-
 def gradient_sign(images, targets, kernel):
     from trusted_grader import reference
 
@@ -44,12 +38,6 @@ def gradient_sign(images, targets, kernel):
 
 def learn_nothing(images, targets, kernel_size, learning_rate, steps):
     return np.zeros((kernel_size, kernel_size))
-
-
-def scipy_relu(x):
-    from scipy import signal  # noqa: F401 - only has to be imported
-
-    return np.maximum(x, 0)
 
 
 def test_relu_hint_in_both_languages():

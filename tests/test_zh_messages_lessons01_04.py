@@ -5,7 +5,12 @@ import numpy as np
 from helpers import chinese
 from helpers import failures_in_both_languages as failures
 from helpers import in_both_languages as in_both
-from test_lesson01_checks import shift_minus_zero
+from test_lesson01_checks import (
+    mean_uint8_running_sum,
+    mean_without_value_error,
+    shift_minus_zero,
+    shift_roll,
+)
 
 from autograder import lesson01, lesson04, messages
 from trusted_grader import robustness
@@ -15,24 +20,6 @@ LESSON = "01_dense_translation"
 
 
 # ------------------------------------------------------------ lesson 01 ---
-
-def mean_uint8_running_sum(images, labels, digit):
-    total = np.zeros(images.shape[1:], dtype=np.uint8)
-    selected = images[labels == digit]
-    if len(selected) == 0:
-        raise ValueError("no such digit")
-    for image in selected:
-        total += image
-    return total / len(selected)
-
-
-def mean_without_value_error(images, labels, digit):
-    return images[labels == digit].mean(axis=0)
-
-
-def shift_roll(image, dx, dy=0):
-    return np.roll(image, (dy, dx), axis=(0, 1))
-
 
 def test_mean_image_hint_is_chinese_in_a_chinese_notebook():
     zh, en = failures(lesson01.mean_image, mean_uint8_running_sum)
