@@ -251,30 +251,43 @@ def assert_short_failure(text, expected):
     assert text.lstrip().startswith("\u2718"), text
 
 
-def test_learner_session_in_jupyterlab(lab, page):
-    # `course.py lab` opens the start page: / redirects to default_url.
-    page.goto(f"{lab['base']}/?token={lab['token']}")
-    start = notebook_panel(page, "start here")
+def open_start_page(page, server, title):
+    """The start page `course.py lab` opens (/ redirects to default_url),
+    and its links to the lessons."""
+    page.goto(f"{server['base']}/?token={server['token']}")
+    start = notebook_panel(page, title)
     expect(start.locator(".jp-RenderedMarkdown h1")).to_contain_text(
-        "start here", timeout=UI)
-    # Links, not the headings' anchors; JupyterLab resolves the relative
-    # hrefs to /files/<lesson>/<lesson>.ipynb and opens them in a tab.
+        title, timeout=UI)
+    # Links, not the headings' anchors.
     links = start.locator(
         ".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)")
     expect(links).to_have_count(len(LESSONS))
+    return start, links
+
+
+def open_first_lesson(page, links):
+    """Follow the start page's first link: lesson 01's student notebook,
+    its kernel idle."""
+    links.first.click()
+    student = notebook_panel(page, "check.mean_image(mean_image)",
+                             has_not_text="BEGIN SOLUTION")
+    expect(student).to_have_count(1, timeout=UI)
+    wait_idle(student)
+    return student
+
+
+def test_learner_session_in_jupyterlab(lab, page):
+    start, links = open_start_page(page, lab, "start here")
+    # JupyterLab resolves the relative hrefs to
+    # /files/<lesson>/<lesson>.ipynb and opens them in a tab.
     hrefs = [urlparse(link.get_attribute("href")).path
              for link in links.all()]
     assert [Path(href).stem for href in hrefs] == LESSONS, hrefs
     expect(start).to_contain_text("Validate")
     shot(page, "01_start_page")
 
-    # Follow the start page's link to lesson 01.
-    links.first.click()
-    student = notebook_panel(page, "check.mean_image(mean_image)",
-                             has_not_text="BEGIN SOLUTION")
-    expect(student).to_have_count(1, timeout=UI)
     # Run All before the kernel is ready can be lost (seen once in CI).
-    wait_idle(student)
+    student = open_first_lesson(page, links)
     menu(page, "Run", "Run All Cells")
     # The first stub's NotImplementedError (in the "Try it" cell) stops
     # Run All, as in any notebook; the learner then runs the check.
@@ -389,26 +402,15 @@ def test_solution_notebook_renders_its_figures(lab, page):
 def test_chinese_edition_in_jupyterlab(lab_zh, page):
     """`course.py lab --lang zh-CN`: the Chinese start page, JupyterLab's
     menus in Chinese, and a check that answers in Chinese."""
-    page.goto(f"{lab_zh['base']}/?token={lab_zh['token']}")
-    start = notebook_panel(page, "从这里开始")
-    expect(start.locator(".jp-RenderedMarkdown h1")).to_contain_text(
-        "从这里开始", timeout=UI)
+    _, links = open_start_page(page, lab_zh, "从这里开始")
     expect(page.locator(".lm-MenuBar-itemLabel").filter(
         has_text=re.compile("^文件$"))).to_have_count(1)
-    links = start.locator(
-        ".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)")
-    expect(links).to_have_count(len(LESSONS))
     shot(page, "zh_01_start_page")
-    links.first.click()
-    student = notebook_panel(page, "check.mean_image(mean_image)",
-                             has_not_text="BEGIN SOLUTION")
-    expect(student).to_have_count(1, timeout=UI)
-    wait_idle(student)
+    student = open_first_lesson(page, links)
     check_mean = code_cell(student, "check.mean_image(mean_image)")
     for needed in ("import_tensorflow()", "def mean_image"):
         run_cell(page, code_cell(student, needed))
         wait_idle(student)
-    wait_idle(student)
     run_cell(page, check_mean)
     text = error_text(check_mean)
     assert re.search("[\u4e00-\u9fff]", text), text
