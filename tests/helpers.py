@@ -10,10 +10,11 @@ import pytest
 from autograder.feedback import CheckFailure
 
 
-def failure_of(check_function, student):
-    """The message a visible check gives for `student`; fails if none."""
+def failure_of(check_function, *args, **kwargs):
+    """The message a visible check gives for its arguments (the student's
+    function); fails if none."""
     with pytest.raises(CheckFailure) as error:
-        check_function(student)
+        check_function(*args, **kwargs)
     return error.value.message
 
 

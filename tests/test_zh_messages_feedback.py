@@ -3,24 +3,16 @@ speak Chinese to a Chinese notebook and English to an English one."""
 
 import numpy as np
 import pytest
-from helpers import chinese
+from helpers import chinese, failure_of
 
 from autograder import feedback, messages, models, recorder
-from autograder.feedback import CheckFailure
 from trusted_grader import judge, replay, scoring
 
 
 @pytest.fixture(autouse=True)
-def english_by_default(monkeypatch):
-    """Outside `use_language`, messages are English (no variable set)."""
-    monkeypatch.delenv(messages.LANGUAGE_VARIABLE, raising=False)
+def not_grading(monkeypatch):
+    """As in a learner's kernel (conftest keeps messages English)."""
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-
-
-def failure_of(function, *args, **kwargs):
-    with pytest.raises(CheckFailure) as caught:
-        function(*args, **kwargs)
-    return caught.value.message
 
 
 def stub(image, dx, dy):
