@@ -16,7 +16,7 @@ import time
 
 import nbformat
 import pytest
-from helpers import GRADED_LESSON, lesson_notebook, partly_correct
+from helpers import GRADED_LESSON, cell, lesson_notebook, partly_correct
 
 LESSON = GRADED_LESSON
 SEED = "11"
@@ -149,3 +149,38 @@ def test_a_worker_killed_mid_run_loses_nothing(root, cluster, submissions,
     assert process.returncode == 0, stdout + stderr
     assert killed is not None, "no worker was seen grading"
     assert rows_of(tmp_path) == local_rows
+
+
+SCHEDULER_ATTACK = """\
+from pathlib import Path
+
+from distributed import Client
+
+try:
+    client = Client({address!r}, timeout=5)
+    # On every worker, outside any sandbox: it could rewrite the grading.
+    client.run(Path({marker!r}).touch)
+    print("scheduler reached")
+except Exception as error:
+    print("scheduler unreachable:", type(error).__name__)
+"""
+
+
+def test_a_kernel_cannot_reach_the_scheduler(root, cluster, tmp_path):
+    """Student code on a worker cannot become a Dask client: the
+    sandbox's network namespace has its own loopback."""
+    marker = tmp_path / "workers-ran-student-code"
+    notebook = lesson_notebook(root, "notebooks")
+    cell(notebook, "mean_image").source = SCHEDULER_ATTACK.format(
+        address=cluster.scheduler_address, marker=str(marker))
+    folder = tmp_path / "class"
+    folder.mkdir()
+    nbformat.write(notebook, folder / f"eve_{LESSON}.ipynb")
+    output = tmp_path / "out"
+    _, rows = grade(root, folder, output,
+                    "--scheduler", cluster.scheduler_address)
+    assert not marker.exists()
+    assert rows[("eve", LESSON)][0] == "0"
+    feedback = (output / "feedback" / "eve" / LESSON /
+                f"{LESSON}.html").read_text(encoding="utf-8")
+    assert "scheduler unreachable: OSError" in feedback
