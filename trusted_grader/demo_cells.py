@@ -27,14 +27,14 @@ def skipped_note():
              "Your functions are graded by the check cells.]") + "\n"
 
 
-def _normalized(source):
+def normalized(source):
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
 def demo_sources(solution_path):
     """{cell id: code} of the cells tagged `demo` in a solution notebook."""
     notebook = nbformat.read(solution_path, as_version=4)
-    return {cell.id: _normalized(cell.source) for cell in notebook.cells
+    return {cell.id: normalized(cell.source) for cell in notebook.cells
             if cell.cell_type == "code"
             and TAG in cell.metadata.get("tags", [])}
 
@@ -50,7 +50,7 @@ class GradingExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         expected = self.skip_cells.get(cell.get("id"))
         if cell.cell_type == "code" and expected is not None and \
-                _normalized(cell.source) == expected:
+                normalized(cell.source) == expected:
             cell.outputs = [new_output("stream", name="stdout",
                                        text=skipped_note())]
             cell.execution_count = None

@@ -171,7 +171,7 @@ class LessonJudge:
         if self.inputs is not None:
             collector.write(name)
 
-    def _replay(self, cell, name, folder, library_use):
+    def _replay(self, cell, name, folder, timings):
         """A Replay of the recorded answers, or (None, why not)."""
         try:
             reader = answers.Reader(folder, cell, load_model=load_model)
@@ -186,18 +186,24 @@ class LessonJudge:
         if record.get("callable") is False:
             return answers.unsupported(record.get("type", "object")), None
         return replay.Replay(name, record, reader, self.keys[cell],
-                             library_use), None
+                             seconds=timings.get(cell)), None
 
     def judge(self, folder, library_findings=None):
-        """{cell: {"score", "max_score", "output"}} for one submission."""
-        library_findings = library_findings or {}
+        """{cell: {"score", "max_score", "output"}} for one submission.
+
+        `folder` holds the kernel's answers; the grader's outside
+        measurements of the test cells' durations are read from
+        `outside_timings(folder)`. `library_findings` (the static scan's)
+        only explain: from-scratch answers come from a kernel in which the
+        libraries are absent, and no point depends on the scan.
+        """
+        del library_findings
+        timings = outside_timings(folder)
         results = {}
         for name in self.exercises:
-            library_use = library_findings.get(name)
             hidden_cell, visible_cell = f"hidden_{name}", f"test_{name}"
             points = self._hidden_points(name)
-            func, why_not = self._replay(hidden_cell, name, folder,
-                                         library_use)
+            func, why_not = self._replay(hidden_cell, name, folder, timings)
             if func is None:
                 earned, text = 0.0, f"{FAIL_MARK} {why_not}\n"
             else:
@@ -213,13 +219,13 @@ class LessonJudge:
             results[hidden_cell] = {"score": earned, "max_score": points,
                                     "output": text}
             results[visible_cell] = self._judge_visible(
-                name, folder, library_use, hidden_earned=earned)
+                name, folder, timings, hidden_earned=earned)
         return results
 
-    def _judge_visible(self, name, folder, library_use, hidden_earned):
+    def _judge_visible(self, name, folder, timings, hidden_earned):
         cell = f"test_{name}"
         maximum = self.points.get(cell, 1.0)
-        func, why_not = self._replay(cell, name, folder, library_use)
+        func, why_not = self._replay(cell, name, folder, timings)
         if func is None:
             return {"score": 0.0, "max_score": maximum,
                     "output": f"{FAIL_MARK} {why_not}\n"}
@@ -236,6 +242,27 @@ class LessonJudge:
                 name=name) + "\n"
             return {"score": 0.0, "max_score": maximum, "output": text}
         return {"score": maximum, "max_score": maximum, "output": text}
+
+
+TIMINGS_FILE = "timings.json"
+
+
+def outside_timings(answers_folder):
+    """{cell: seconds} the grader measured outside the kernel, from
+    TIMINGS_FILE beside the answers folder (where no kernel can write);
+    {} if there is none."""
+    path = Path(answers_folder).parent / TIMINGS_FILE
+    try:
+        if path.is_symlink() or path.stat().st_size > 100_000:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(cell): float(seconds) for cell, seconds in data.items()
+            if isinstance(seconds, (int, float))
+            and not isinstance(seconds, bool) and seconds >= 0}
 
 
 # ------------------------------------------------------------- server ---

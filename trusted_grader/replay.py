@@ -27,7 +27,7 @@ import hashlib
 import numpy as np
 
 from autograder import answers
-from autograder.feedback import CheckFailure, FloatingWatch
+from autograder.feedback import CheckFailure, render_call
 from autograder.messages import t
 
 _collecting = False
@@ -105,6 +105,28 @@ class Collector:
         self.writer.write({"exercise": exercise, "calls": self.calls})
 
 
+def blocked_library(recorded):
+    """"tensorflow (TensorFlow)" if a recorded answer failed because a
+    package blocked in the from-scratch kernel could not be imported
+    (sandbox.BLOCKED_PACKAGES), else None.
+
+    Only an answer's own error says so: a kernel that claims it falsely
+    loses its own points, nothing more.
+    """
+    from trusted_grader.sandbox import BLOCKED_MARK, BLOCKED_PACKAGES
+
+    for answer in recorded if isinstance(recorded, list) else []:
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if not isinstance(error, dict) or error.get("type") not in (
+                "ImportError", "ModuleNotFoundError"):
+            continue
+        package, _, rest = str(error.get("message", "")).partition(" ")
+        library = BLOCKED_PACKAGES.get(package.split(".")[0])
+        if library and rest.startswith(BLOCKED_MARK):
+            return f"{package} ({library})"
+    return None
+
+
 def exception_class(name):
     """The builtin exception of that name, or a stand-in class named so."""
     found = getattr(builtins, str(name), None)
@@ -114,35 +136,36 @@ def exception_class(name):
     return type(safe, (Exception,), {})
 
 
-def _floating(recorded):
-    """The recorded floating-point errors, as data: known names only."""
-    if not isinstance(recorded, list):
-        return []
-    return sorted({kind for kind in recorded
-                   if kind in FloatingWatch.WATCHED})
-
-
 class Replay:
     """Stands in for the learner's function while its answers are judged.
 
     `record` is the kernel's answers file for one test cell (decoded JSON),
     `reader` decodes its values, `keys` are the fingerprints of the calls
-    in the order the grader listed them. `library_use` is what is known
-    about a library doing the work of a from-scratch exercise.
+    in the order the grader listed them. `seconds` is how long the whole
+    test cell ran, measured by the grader outside the kernel (None if it
+    was not measured).
+
+    Nothing the kernel says about itself decides a point: the replay never
+    reads the recorded durations, floating-point flags or library
+    sightings. An answer that reports an in-place change of its arguments
+    fails that call; the judge's own arrays (which may be shared by every
+    submission in the run) are never written.
     """
 
     is_replay = True
 
-    def __init__(self, name, record, reader, keys, library_use=None):
+    def __init__(self, name, record, reader, keys, seconds=None):
         self.__name__ = name
         self.record, self.reader = record, reader
         self.index = {key: number for number, key in enumerate(keys)}
-        recorded = [answer.get("library") for answer in
-                    record.get("answers", []) if answer.get("library")]
-        self.library_use = library_use or (recorded[0] if recorded
-                                           else None)
-        self.last_seconds = None
-        self.last_floating = []  # floating-point errors of the last call
+        # From-scratch answers come from a kernel in which the libraries
+        # do not exist: an answer that needed one failed to import it.
+        self.library_use = blocked_library(record.get("answers", []))
+        # No outside measurement: the call counts as too slow.
+        self.last_seconds = float("inf") if seconds is None \
+            else float(seconds)
+        # Stability is judged by values, not by the kernel's flags.
+        self.last_floating = []
         self.returned = []  # (arguments, value) of every replayed call
 
     def __call__(self, *args, **kwargs):
@@ -154,29 +177,23 @@ class Replay:
                 "(the test cell stopped before it, or an earlier call "
                 "changed its inputs).", name=self.__name__))
         answer = recorded[number]
-        self._apply_mutations(answer.get("mutated") or {}, args, kwargs)
-        self.last_seconds = float(answer.get("seconds") or 0.0)
-        self.last_floating = _floating(answer.get("floating"))
+        if not isinstance(answer, dict):
+            raise CheckFailure(t("the recorded answers are malformed"))
+        mutated = answer.get("mutated")
+        if mutated:
+            raise CheckFailure(t(
+                "{call} modified its input in place: leave the arguments "
+                "unchanged and return a new array.",
+                call=render_call(self.__name__, args, kwargs)))
         error = answer.get("error")
         if error:
+            if not isinstance(error, dict):
+                error = {"type": "Exception", "message": str(error)}
             raise exception_class(error.get("type"))(
                 str(error.get("message", "")))
         value = self.reader.decode(answer.get("value"))
         self.returned.append((args, kwargs, value))
         return value
-
-    def _apply_mutations(self, mutated, args, kwargs):
-        for where, encoded in mutated.items():
-            target = args[int(where)] if where.isdigit() and \
-                int(where) < len(args) else kwargs.get(where)
-            new = self.reader.decode(encoded)
-            if not isinstance(target, np.ndarray) or \
-                    not isinstance(new, np.ndarray):
-                continue
-            if new.shape == target.shape:
-                target[...] = new.astype(target.dtype, copy=False)
-            else:  # resized in place: any change shows
-                target.flat[0] = target.flat[0] + 1
 
     def degenerate(self):
         """A message if every array it returned is trivial, else None.

@@ -49,6 +49,23 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "nsswitch.conf", "mime.types")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 UNPRIVILEGED = "nobody"
+# The kernel that answers the from-scratch exercises runs without these
+# packages (top-level import name: the library as learners know it): each
+# is covered, wherever Python could find it, by a package whose import
+# raises ImportError.
+BLOCKED_PACKAGES = {
+    "tensorflow": "TensorFlow", "tensorflow_core": "TensorFlow",
+    "tensorflow_estimator": "TensorFlow",
+    "tensorflow_io_gcs_filesystem": "TensorFlow",
+    "keras": "Keras", "tf_keras": "Keras", "scipy": "SciPy",
+    "torch": "PyTorch", "torchvision": "PyTorch", "torchaudio": "PyTorch",
+    "functorch": "PyTorch", "jax": "JAX", "jaxlib": "JAX",
+    "jax_plugins": "JAX", "flax": "JAX", "cv2": "OpenCV",
+    "skimage": "scikit-image",
+}
+# The first words of the ImportError such a package raises; the judge
+# reads the package's name after them (see replay.blocked_library).
+BLOCKED_MARK = "not available while from-scratch exercises are graded:"
 
 _bwrap_works = None
 
@@ -109,19 +126,24 @@ def hand_over(*paths):
 
 
 def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
-                       pids_max=DEFAULT_PIDS_MAX, language="en"):
-    """Write UNIT/jupyter/kernels/course-sandbox; return the JUPYTER_PATH.
+                       pids_max=DEFAULT_PIDS_MAX, language="en",
+                       name=KERNEL_NAME, scratch="scratch",
+                       without_libraries=False):
+    """Write UNIT/jupyter/kernels/NAME; return the JUPYTER_PATH.
 
     `runtime` holds the connection file and the kernel's sockets;
-    `inputs` the grader's calls for this lesson, `answers` the kernel's.
+    `inputs` the grader's calls for this lesson, `answers` the kernel's;
+    UNIT/SCRATCH is the writable folder over the notebook's folder.
+    `without_libraries`: the kernel cannot import BLOCKED_PACKAGES.
     """
-    folder = Path(unit) / "jupyter" / "kernels" / KERNEL_NAME
+    folder = Path(unit) / "jupyter" / "kernels" / name
     folder.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "trusted_grader.sandbox",
             "--unit", str(unit), "--runtime", str(runtime),
             "--inputs", str(inputs), "--answers", str(answers),
             "--memory-mb", str(memory_mb or 0), "--pids-max", str(pids_max),
-            "--language", language,
+            "--language", language, "--scratch", scratch,
+            *(["--without-libraries"] if without_libraries else []),
             "--", sys.executable, "-m", "ipykernel_launcher",
             "-f", "{connection_file}"]
     # A signal would reach bwrap, not the kernel inside its own session:
@@ -130,9 +152,59 @@ def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
             "language": "python", "interrupt_mode": "message"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1),
                                         encoding="utf-8")
-    for name in ("scratch", "answers"):
-        (Path(unit) / name).mkdir(exist_ok=True)
+    (Path(unit) / scratch).mkdir(exist_ok=True)
+    Path(answers).mkdir(parents=True, exist_ok=True)
     return str(Path(unit) / "jupyter")
+
+
+def blocked_import_message(package, language="en"):
+    """The ImportError text of a blocked package, in the learner's
+    language; it starts with the package's name and BLOCKED_MARK."""
+    from autograder.messages import t, use_language
+
+    with use_language(language):
+        advice = t("this exercise is answered by a Python process in "
+                   "which TensorFlow, Keras, SciPy, PyTorch and JAX do not "
+                   "exist. Compute it with NumPy.")
+    return f"{package} {BLOCKED_MARK} {advice}"
+
+
+def blocked_package_paths():
+    """Folders of BLOCKED_PACKAGES in every site folder the kernel sees."""
+    import glob
+    import site
+
+    folders = set(site.getsitepackages())
+    for prefix in python_paths():
+        folders.update(glob.glob(os.path.join(
+            prefix, "lib", "python3*", "*-packages")))
+    for system in ("/usr/lib", "/usr/local/lib"):
+        folders.update(glob.glob(os.path.join(system, "python3*",
+                                              "*-packages")))
+    found = []
+    for folder in sorted(folders):
+        try:
+            entries = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.join(folder, entry)
+            name = entry.removesuffix(".libs")
+            if name in BLOCKED_PACKAGES and os.path.isdir(path) and \
+                    not os.path.islink(path):
+                found.append(path)
+    return found
+
+
+def write_blocker(folder, language="en"):
+    """FOLDER/__init__.py: a package whose import raises ImportError."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    message = blocked_import_message("{name}", language)
+    (folder / "__init__.py").write_text(
+        f"raise ImportError({message!r}.format(name=__name__))\n",
+        encoding="utf-8")
+    return folder
 
 
 def set_limits(memory_mb, pids_max, file_size=FILE_SIZE_LIMIT):
@@ -284,10 +356,16 @@ def drop_privileges():
 
 
 def kernel_arguments(unit, runtime, workdir, inputs, answers,
-                     language="en"):
-    """The bwrap command line that confines a kernel started in workdir."""
+                     language="en", scratch="scratch",
+                     without_libraries=False):
+    """The bwrap command line that confines a kernel started in workdir.
+
+    `without_libraries`: every folder of BLOCKED_PACKAGES is covered by a
+    package whose import raises ImportError, so nothing the kernel runs
+    can reach them.
+    """
     unit = Path(unit)
-    scratch = unit / "scratch"
+    scratch = unit / scratch
     _copy_lesson_files(workdir, scratch)
     hand_over(scratch, answers, runtime)
     binds = [("--ro-bind", COURSE_ROOT / package)
@@ -295,6 +373,11 @@ def kernel_arguments(unit, runtime, workdir, inputs, answers,
     binds += [("--ro-bind", DATA), ("--ro-bind", inputs),
               ("--bind", answers), ("--bind", runtime)]
     args = base_arguments(_user_files(unit / "etc"), binds)
+    if without_libraries:
+        blocker = write_blocker(unit / "blocked-package", language)
+        hand_over(blocker)
+        for path in blocked_package_paths():
+            args += ["--ro-bind", str(blocker), path]
     args += ["--bind", str(scratch), str(workdir), "--chdir", str(workdir)]
     args += environment({
         "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION",
@@ -351,6 +434,8 @@ def main(argv=None):
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--pids-max", type=int, default=DEFAULT_PIDS_MAX)
     parser.add_argument("--language", default="en")
+    parser.add_argument("--scratch", default="scratch")
+    parser.add_argument("--without-libraries", action="store_true")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] \
@@ -358,10 +443,19 @@ def main(argv=None):
     join_pids_cgroup(args.pids_max)
     if bubblewrap_available():
         _hand_over_connection_file(command)
-        command = kernel_arguments(args.unit, args.runtime, os.getcwd(),
-                                   args.inputs, args.answers,
-                                   args.language) + command
+        command = kernel_arguments(
+            args.unit, args.runtime, os.getcwd(), args.inputs,
+            args.answers, args.language, args.scratch,
+            args.without_libraries) + command
     else:
+        if args.without_libraries:
+            # Without namespaces, packages of the same names first on the
+            # path: a weaker stand-in (autograder/README.md says so).
+            shadow = Path(args.unit) / "blocked-path"
+            for package in BLOCKED_PACKAGES:
+                write_blocker(shadow / package, args.language)
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(shadow), os.environ.get("PYTHONPATH")]))
         os.environ["COURSE_GRADING_INPUTS"] = args.inputs
         os.environ["COURSE_GRADING_ANSWERS"] = args.answers
         os.environ[LANGUAGE_VARIABLE] = args.language

@@ -49,7 +49,15 @@ class HiddenScore:
         short: `why`, by default "not from scratch")."""
         self.vetoed = (problem, why)
 
-    def case(self, description, run):
+    def case(self, description, run, fresh=True):
+        """Add a case: `run()` returns None (passed) or a message.
+
+        `fresh=False` marks a case that proves no work on its own: an
+        error-only case (the function must raise) or one on inputs the
+        kernel has seen before grading (the visible cases, the lesson's
+        constants). The exercise earns hidden points, and its visible
+        cell its point, only if at least one fresh case passes.
+        """
         try:
             problem = run()
         except CheckFailure as failure:
@@ -57,11 +65,17 @@ class HiddenScore:
         except Exception as error:
             problem = t("raised {name}: {error}",
                         name=type(error).__name__, error=error)
-        self.results.append((description, problem))
+        self.results.append((description, problem, fresh))
 
     @property
     def passed_count(self):
-        return sum(problem is None for _, problem in self.results)
+        return sum(problem is None for _, problem, _ in self.results)
+
+    @property
+    def fresh_passed(self):
+        """True if a case on fresh inputs that compares values passed."""
+        return any(problem is None and fresh
+                   for _, problem, fresh in self.results)
 
     def points(self, points):
         if self.vetoed:
@@ -74,7 +88,7 @@ class HiddenScore:
             return 0.0
         passed_count, total = self.passed_count, len(self.results)
         shown_hints = set()
-        for description, problem in self.results:
+        for description, problem, _ in self.results:
             if problem is None:
                 print(f"{PASS_MARK} {description}")
             else:
@@ -87,6 +101,12 @@ class HiddenScore:
                     shown_hints.add(hint)
                     print(hint)
         earned = round(points * passed_count / total, 2) if total else 0.0
+        if earned and not self.fresh_passed:
+            print(FAIL_MARK + " " + t(
+                "{exercise}: no case on fresh inputs passed; the cases "
+                "that passed (errors raised, inputs known in advance) "
+                "earn nothing on their own.", exercise=self.exercise))
+            earned = 0.0
         print(t("{exercise}: {passed}/{total} hidden cases passed, "
                 "{earned:g} of {points:g} points",
                 exercise=self.exercise, passed=passed_count, total=total,

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.messages import ENGLISH, t, use_language
-from trusted_grader import demo_cells, sandbox
+from trusted_grader import demo_cells, from_scratch, sandbox, sanitize
 from trusted_grader.paths import COURSE_ROOT
 
 # Outputs longer than this are cut in the autograded notebook and feedback.
@@ -122,6 +122,18 @@ def autograde(spec):
     clear_test_scores(spec)
     if autograded_path(spec).is_file():
         result["cell_errors"] = cell_errors(autograded_path(spec))
+    # From-scratch answers come only from a kernel without the libraries;
+    # the first kernel's answers to those cells are deleted even if the
+    # second run cannot happen.
+    second = from_scratch.run(spec, autograded_path(spec)) \
+        if autograded_path(spec).is_file() else \
+        from_scratch.discard(spec)
+    result.setdefault("cell_errors", {}).update(second["cell_errors"])
+    result["seconds"]["from_scratch"] = second["seconds"]
+    if second["problem"]:
+        result["from_scratch_problem"] = second["problem"]
+    if autograded_path(spec).is_file():  # safe even where finish won't run
+        sanitize.sanitize_file(autograded_path(spec), language)
     return result
 
 
@@ -250,6 +262,7 @@ def finish(spec):
     if spec.get("findings"):
         zero_scores(spec)
         add_grader_note(notebook, spec["findings"])
+    outcome["sanitized"] = sanitize.sanitize_notebook(notebook)  # no script
     nbformat.write(notebook, path)
     api = make_api(spec)
     outcome["feedback"] = api.generate_feedback(spec["lesson"],

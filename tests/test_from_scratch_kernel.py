@@ -1,0 +1,305 @@
+"""From scratch is enforced by the environment, not by the kernel's word.
+
+The grading command answers the from-scratch exercises (lessons 02 and 03)
+in a second confined kernel in which TensorFlow, Keras, SciPy, PyTorch and
+JAX do not exist (trusted_grader/from_scratch.py). Library calls hidden
+from every detector inside the student's process (a worker thread, a dict
+of functions made in another cell, the profiler switched off, SciPy found
+on another Python's path) earn no more there than the same calls made
+openly, and honest NumPy work keeps every point.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import cell, lesson_notebook, run_grading
+
+from trusted_grader import sandbox
+
+needs_bubblewrap = pytest.mark.skipif(
+    not sandbox.bubblewrap_available() and not os.environ.get("CI"),
+    reason="bubblewrap is not installed: no filesystem isolation")
+
+TF_CONV = '''
+def _tf_conv(image, kernel, stride, padding):
+    x = np.pad(np.asarray(image, dtype="float32"), padding)
+    k = np.asarray(kernel, dtype="float32")
+    if stride < 1 or padding < 0 or k.shape[0] > x.shape[0] or \\
+            k.shape[1] > x.shape[1]:
+        raise ValueError("bad arguments")
+    out = tf.nn.conv2d(x[None, :, :, None], k[:, :, None, None], stride,
+                       "VALID")
+    return np.asarray(out)[0, :, :, 0].astype(float)
+'''
+OPEN = TF_CONV + '''
+
+def conv2d(image, kernel, stride=1, padding=0):
+    return _tf_conv(image, kernel, stride, padding)
+'''
+THREAD = TF_CONV + '''
+import threading
+
+
+def conv2d(image, kernel, stride=1, padding=0):
+    box = {}
+
+    def work():
+        try:
+            box["out"] = _tf_conv(image, kernel, stride, padding)
+        except ValueError as error:
+            box["error"] = error
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["out"]
+'''
+# The library's function is looked up in another cell, before any check.
+ALIASED_SETUP = '''OPS = {"conv": getattr(getattr(tf, "nn"), "conv2d")}
+'''
+ALIASED = '''
+def conv2d(image, kernel, stride=1, padding=0):
+    x = np.pad(np.asarray(image, dtype="float32"), padding)
+    k = np.asarray(kernel, dtype="float32")
+    if stride < 1 or padding < 0 or k.shape[0] > x.shape[0] or \\
+            k.shape[1] > x.shape[1]:
+        raise ValueError("bad arguments")
+    out = OPS["conv"](x[None, :, :, None], k[:, :, None, None], stride,
+                      "VALID")
+    return np.asarray(out)[0, :, :, 0].astype(float)
+'''
+NO_PROFILER = TF_CONV + '''
+import sys
+
+
+def conv2d(image, kernel, stride=1, padding=0):
+    sys.setprofile(None)
+    return _tf_conv(image, kernel, stride, padding)
+'''
+# SciPy is not in the course's environment, but another Python's
+# site-packages may be visible: the student puts it on the path.
+SCIPY = '''import glob
+import sys
+
+sys.path += glob.glob("/root/.pyenv/versions/*/lib/python3*/site-packages")
+sys.path += glob.glob("/usr/lib/python3/dist-packages")
+
+
+def conv2d(image, kernel, stride=1, padding=0):
+    from scipy import signal
+
+    x = np.pad(np.asarray(image, dtype=float), padding)
+    k = np.asarray(kernel, dtype=float)
+    if stride < 1 or padding < 0 or k.shape[0] > x.shape[0] or \\
+            k.shape[1] > x.shape[1]:
+        raise ValueError("bad arguments")
+    return signal.correlate2d(x, k, mode="valid")[::stride, ::stride]
+'''
+LESSON02 = "02_convolution_by_hand"
+LESSON03 = "03_cnn_from_scratch"
+# Lesson 03: softmax, conv2d_layer and max_pool2d by TensorFlow in a thread.
+THREAD03 = '''import threading
+
+
+def _in_thread(function):
+    box = {}
+
+    def work():
+        box["out"] = function()
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    return box["out"]
+
+
+def softmax(z):
+    return _in_thread(lambda: np.asarray(tf.nn.softmax(
+        np.asarray(z, dtype="float64"), axis=-1)))
+
+
+def conv2d_layer(x, kernels, bias):
+    return _in_thread(lambda: np.asarray(tf.nn.conv2d(
+        np.asarray(x, dtype="float64")[None], np.asarray(
+            kernels, dtype="float64"), 1, "VALID"))[0] + bias)
+
+
+def max_pool2d(x, size=2, stride=None):
+    x = np.asarray(x, dtype="float64")
+    batch = x[None, :, :, None] if x.ndim == 2 else x[None]
+    out = _in_thread(lambda: np.asarray(tf.nn.max_pool2d(
+        batch, size, stride or size, "VALID"))[0])
+    return out[:, :, 0] if x.ndim == 2 else out
+'''
+
+
+def solved_with(root, lesson, replacements, extra_cells=()):
+    """The solution notebook with some solution cells replaced."""
+    import nbformat
+
+    notebook = lesson_notebook(root, "solutions", lesson)
+    for grade_id, source in replacements.items():
+        cell(notebook, grade_id).source = source
+    for position, source in extra_cells:
+        notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def with_lesson03_thread(root):
+    notebook = solved_with(root, LESSON03, {})
+    setup = notebook.cells.index(cell(notebook, "setup"))
+    import nbformat
+
+    notebook.cells.insert(setup + 1, nbformat.v4.new_code_cell(THREAD03))
+    for grade_id in ("softmax", "conv2d_layer", "max_pool2d"):
+        cell(notebook, grade_id).source = "# answered above with TensorFlow"
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def graded(root, tmp_path_factory):
+    import nbformat
+
+    folder = tmp_path_factory.mktemp("from-scratch")
+    setup_index = lesson_notebook(root, "solutions", LESSON02).cells.index(
+        cell(lesson_notebook(root, "solutions", LESSON02), "setup"))
+    notebooks = {
+        f"honest_{LESSON02}": lesson_notebook(root, "solutions", LESSON02),
+        f"opentf_{LESSON02}": solved_with(root, LESSON02,
+                                          {"conv2d": OPEN}),
+        f"thread_{LESSON02}": solved_with(root, LESSON02,
+                                          {"conv2d": THREAD}),
+        f"aliased_{LESSON02}": solved_with(
+            root, LESSON02, {"conv2d": ALIASED},
+            [(setup_index + 1, ALIASED_SETUP)]),
+        f"noprofiler_{LESSON02}": solved_with(root, LESSON02,
+                                              {"conv2d": NO_PROFILER}),
+        f"scipy_{LESSON02}": solved_with(root, LESSON02, {"conv2d": SCIPY}),
+        f"honest_{LESSON03}": lesson_notebook(root, "solutions", LESSON03),
+        f"thread_{LESSON03}": with_lesson03_thread(root),
+    }
+    for name, notebook in notebooks.items():
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    output = tmp_path_factory.mktemp("graded-from-scratch")
+    _, rows = run_grading(root, folder, output, "--jobs", "2", "--seed",
+                          "11")
+    return output, {(row["student"], row["lesson"]): row for row in rows}
+
+
+def hidden_output(output, student, lesson, exercise):
+    import nbformat
+
+    path = output / "autograded" / student / lesson / f"{lesson}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    found = cell(notebook, f"hidden_{exercise}")
+    return "".join(item.get("text", "") for item in found.outputs)
+
+
+def exercise_points(output, student, lesson, exercise):
+    """(visible, hidden) points of one exercise, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{output}/gradebook.db") as gradebook:
+        return tuple(
+            gradebook.find_grade(f"{kind}_{exercise}", lesson, lesson,
+                                 student).score
+            for kind in ("test", "hidden"))
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_honest_numpy_keeps_every_point(graded):
+    _, rows = graded
+    assert float(rows[("honest", LESSON02)]["score"]) == 12
+    assert float(rows[("honest", LESSON03)]["score"]) == 28
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", ["thread", "aliased", "noprofiler",
+                                    "scipy"])
+def test_hidden_library_use_earns_nothing_more_than_open_use(graded,
+                                                             attack):
+    output, rows = graded
+    control = rows[("opentf", LESSON02)]
+    row = rows[(attack, LESSON02)]
+    assert row["status"] in {"graded", "tampered"}, row
+    assert float(row["score"]) <= float(control["score"]), (row, control)
+    # conv2d is what the library did: no point of it, visible or hidden.
+    assert exercise_points(output, attack, LESSON02, "conv2d") == (0, 0)
+    # The other exercises, honest NumPy, keep theirs.
+    assert exercise_points(output, attack, LESSON02, "avg_pool2d") == (1, 2)
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_the_feedback_says_why(graded):
+    output, _ = graded
+    text = hidden_output(output, "thread", LESSON02, "conv2d")
+    assert "0 of 3 points" in text
+    text = hidden_output(output, "scipy", LESSON02, "conv2d")
+    assert sandbox.BLOCKED_MARK in text or "(SciPy)" in text, text
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_lesson03_library_in_a_thread_earns_nothing(graded):
+    output, rows = graded
+    for exercise in ("softmax", "conv2d_layer", "max_pool2d"):
+        assert exercise_points(output, "thread", LESSON03, exercise) == \
+            (0, 0), exercise
+    # cnn_forward calls those three: it fails with them.
+    assert exercise_points(output, "thread", LESSON03, "cnn_forward") == \
+        (0, 0)
+    assert exercise_points(output, "thread", LESSON03, "relu") == (1, 1)
+    assert float(rows[("thread", LESSON03)]["score"]) < 28 - 10
+
+
+def confined_python(tmp_path, code, without_libraries):
+    """Run `code` with the venv's Python in the kernel's sandbox."""
+    unit, runtime = tmp_path / "unit", tmp_path / "runtime"
+    for folder in (unit / "scratch", unit / "answers", runtime,
+                   tmp_path / "inputs", tmp_path / "work"):
+        folder.mkdir(parents=True, exist_ok=True)
+    command = sandbox.kernel_arguments(
+        unit, runtime, tmp_path / "work", tmp_path / "inputs",
+        unit / "answers", without_libraries=without_libraries)
+    return subprocess.run([*command, sys.executable, "-c", code],
+                          capture_output=True, text=True, timeout=120)
+
+
+PROBE = '''import glob
+import importlib
+import sys
+
+sys.path += glob.glob("/root/.pyenv/versions/*/lib/python3*/site-packages")
+sys.path += glob.glob("/usr/lib/python3/dist-packages")
+import numpy
+print("numpy", numpy.__version__)
+for name in ("tensorflow", "keras", "scipy", "torch", "jax"):
+    try:
+        importlib.import_module(name)
+        print("IMPORTED", name)
+    except ImportError as error:
+        print("refused", name, "|", error)
+'''
+
+
+@needs_bubblewrap
+def test_the_second_kernel_cannot_import_the_libraries(tmp_path):
+    result = confined_python(tmp_path, PROBE, without_libraries=True)
+    assert "numpy" in result.stdout, result.stderr
+    assert "IMPORTED" not in result.stdout, result.stdout
+    for name in ("tensorflow", "keras", "scipy"):
+        assert f"refused {name} | {name} {sandbox.BLOCKED_MARK}" in \
+            result.stdout, result.stdout
+
+
+@needs_bubblewrap
+def test_the_first_kernel_still_has_them(tmp_path):
+    """The control: without the flag the same probe imports TensorFlow,
+    so the test above can fail."""
+    result = confined_python(tmp_path, PROBE, without_libraries=False)
+    assert "IMPORTED tensorflow" in result.stdout, result.stderr
