@@ -84,6 +84,12 @@ def _parse(source):
         return ast.parse(source)
 
 
+# What `_parse` raises besides SyntaxError: ValueError for null bytes (the
+# kernel cannot compile those either), RecursionError and MemoryError for
+# code nested too deeply for the parser (CPython's "too complex").
+UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 def restored_ids(source_notebook):
     """grade_ids of the locked cells nbgrader puts back from the source."""
     ids = set()
@@ -158,8 +164,12 @@ def scan_source(source):
         python_lines.append("" if MAGIC_LINE.match(line) else line)
     try:
         tree = _parse("\n".join(python_lines))
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         return found  # it will fail when run; nothing to find
+    except (RecursionError, MemoryError):
+        # Python may still compile what its parser cannot give as a tree
+        # here, so code hidden in it would go unread.
+        return sorted(set(found + [(1, "nests code too deeply to check")]))
     visitor = _Finder()
     visitor.visit(tree)
     return sorted(set(found + visitor.found))
@@ -182,8 +192,19 @@ def _dotted(node):
 
 
 class _Finder(ast.NodeVisitor):
+    """Collects findings in `found`. `visit` walks the tree with a loop
+    (ast.walk), not by recursion as NodeVisitor does: a tree a few hundred
+    levels deep, which Python still compiles, would otherwise stop the
+    scan with RecursionError. The visit_ methods see one node each."""
+
     def __init__(self):
         self.found = []
+
+    def visit(self, tree):
+        for node in ast.walk(tree):
+            method = getattr(self, f"visit_{type(node).__name__}", None)
+            if method is not None:
+                method(node)
 
     def add(self, node, what):
         self.found.append((getattr(node, "lineno", 0), what))
@@ -203,20 +224,16 @@ class _Finder(ast.NodeVisitor):
     def visit_Assign(self, node):
         for target in node.targets:
             self._check_target(target, node)
-        self.generic_visit(node)
 
     def visit_AugAssign(self, node):
         self._check_target(node.target, node)
-        self.generic_visit(node)
 
     def visit_AnnAssign(self, node):
         self._check_target(node.target, node)
-        self.generic_visit(node)
 
     def visit_Delete(self, node):
         for target in node.targets:
             self._check_target(target, node)
-        self.generic_visit(node)
 
     def visit_Import(self, node):
         for alias in node.names:
@@ -224,7 +241,6 @@ class _Finder(ast.NodeVisitor):
             name = alias.asname or alias.name.split(".")[0]
             if name in PROTECTED and (name, alias.name) not in CANONICAL:
                 self.add(node, f"rebinds `{name}`")
-        self.generic_visit(node)
 
     def visit_ImportFrom(self, node):
         self._check_import(node.module or "", node)
@@ -233,7 +249,6 @@ class _Finder(ast.NodeVisitor):
             full = f"{node.module}.{alias.name}"
             if name in PROTECTED and (name, full) not in CANONICAL:
                 self.add(node, f"rebinds `{name}`")
-        self.generic_visit(node)
 
     def _check_import(self, module, node):
         top = module.split(".")[0]
@@ -245,25 +260,21 @@ class _Finder(ast.NodeVisitor):
                 node.func.id in FORBIDDEN_CALLS:
             self.add(node, f"{FORBIDDEN_CALLS[node.func.id]} "
                            f"({node.func.id}())")
-        self.generic_visit(node)
 
     def visit_Attribute(self, node):
         if node.attr in FORBIDDEN_ATTRIBUTES:
             self.add(node, f"{FORBIDDEN_ATTRIBUTES[node.attr]} "
                            f"(.{node.attr})")
-        self.generic_visit(node)
 
     def visit_Name(self, node):
         if node.id in FORBIDDEN_EXCEPTIONS:
             self.add(node, f"uses {node.id}, which stops the checks")
         elif node.id in {"__builtins__", "get_ipython"}:
             self.add(node, f"reaches into the kernel ({node.id})")
-        self.generic_visit(node)
 
     def visit_FunctionDef(self, node):
         if node.name in PROTECTED:
             self.add(node, f"rebinds `{node.name}`")
-        self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815 - ast's name
 
@@ -274,7 +285,6 @@ class _Finder(ast.NodeVisitor):
                     "__array_function__", "__getattr__", "__getattribute__"}:
                 self.add(item, f"defines {item.name}, which can fake "
                                "results to a check")
-        self.generic_visit(node)
 
 
 # ------------------------------------------------ from-scratch exercises ---
@@ -321,8 +331,8 @@ def library_findings(notebook, exercises):
             continue
         try:
             tree = _parse(_without_magics(cell.source))
-        except SyntaxError:
-            continue
+        except UNPARSABLE:
+            continue  # scan_source reports code nested too deeply
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         trees.setdefault(grade_id, []).append(tree)
     names = _library_names([t for group in trees.values() for t in group])
