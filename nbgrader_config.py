@@ -53,3 +53,10 @@ c.Execute.interrupt_on_timeout = True
 # After a timed-out cell is interrupted, go on with the next cells instead of
 # failing the whole notebook while waiting for the kernel's last output.
 c.Execute.raise_on_iopub_timeout = False
+
+# Feedback and the formgrader render student notebooks in the instructor's
+# browser: nbconvert sanitises HTML outputs and drops JavaScript and widget
+# outputs. (The grading command also sanitises the notebooks themselves,
+# trusted_grader/sanitize.py, as nbgrader's templates render Markdown cells
+# unsanitised whatever this says.)
+c.HTMLExporter.sanitize_html = True

@@ -17,6 +17,14 @@ notebooks/ plus lesson 01's solution notebook, and drives Debian's Chromium
 The server runs with NBGRADER_EXECUTION=validate, so the solution notebook
 trains on the small grading budget (seconds instead of ~20 s); the student
 notebook does not train. Screenshots go to test-artifacts/browser/.
+
+Instructors: a hostile lesson-01 submission (script in displayed HTML,
+JavaScript, SVG and Markdown outputs and in Markdown cells, an
+`<img onerror>`, a javascript: link and a remote image in the short answer)
+graded by `python -m autograder grade`: its feedback HTML, and its page in
+nbgrader's formgrader served from the output folder, run no script (no
+dialog, title unchanged, no request to a loopback listener the payloads
+call) and still show the learner's printed text, figure and answer.
 """
 
 import importlib.util
@@ -27,8 +35,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -173,7 +183,8 @@ def serve_lab(tmp, language=None):
 
 
 @pytest.fixture(scope="module")
-def page(lab, tmp_path_factory):
+def chromium(tmp_path_factory):
+    """Debian's Chromium (one per test module), as a Playwright context."""
     profile = tmp_path_factory.mktemp("chromium-profile")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -182,11 +193,15 @@ def page(lab, tmp_path_factory):
             str(profile), executable_path=str(CHROMIUM), headless=True,
             args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
         context.set_default_timeout(UI)
-        page = context.pages[0] if context.pages else context.new_page()
         try:
-            yield page
+            yield context
         finally:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab, chromium):
+    return chromium.pages[0] if chromium.pages else chromium.new_page()
 
 
 def shot(page, name):
@@ -416,3 +431,225 @@ def test_chinese_edition_in_jupyterlab(lab_zh, page):
     assert re.search("[\u4e00-\u9fff]", text), text
     assert_short_failure(text, "mean_image")
     shot(page, "zh_02_check_in_chinese")
+
+
+# ------------------------------- a hostile submission, as graded ---
+
+STUDENT = "mallory"
+TITLE = LESSON  # what the feedback and formgrader pages are titled
+# Honest output that must survive: printed text and a matplotlib figure.
+HONEST_OUTPUT = "an honest printed line"
+
+
+class Beacon(BaseHTTPRequestHandler):
+    """A loopback listener the payloads try to reach; records each hit."""
+
+    hits = []
+
+    def do_GET(self):
+        self.hits.append(self.path)
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def beacon():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Beacon)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def payload(beacon, where):
+    """JavaScript that, if it runs, shows itself in every way the test
+    watches: a request to the beacon, the page's title, a dialog."""
+    return (f"fetch('{beacon}/{where}',{{mode:'no-cors'}});"
+            f"new Image().src='{beacon}/{where}-image';"
+            f"document.title='PWNED {where}';alert('{where}')")
+
+
+def hostile_notebook(root, beacon):
+    """Lesson 01's blank notebook, plus script in outputs and Markdown."""
+    from helpers import cell, lesson_notebook
+
+    notebook = lesson_notebook(root, "notebooks")
+    html = (f"<script>{payload(beacon, 'html-script')}</script>"
+            f"<img src=x onerror=\"{payload(beacon, 'html-onerror')}\">"
+            f"<iframe srcdoc=\"<script>parent.{payload(beacon, 'iframe')}"
+            f"</script>\"></iframe>")
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' onload=\""
+           f"{payload(beacon, 'svg')}\"><rect width='9' height='9'/></svg>")
+    code = nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\n"
+        "from IPython.display import HTML, Javascript, display\n"
+        f"display(HTML({html!r}))\n"
+        f"display(Javascript({payload(beacon, 'javascript')!r}))\n"
+        f"display({{'image/svg+xml': {svg!r}}}, raw=True)\n"
+        f"display({{'text/markdown': {html!r}}}, raw=True)\n"
+        f"print({HONEST_OUTPUT!r})\n"
+        "plt.plot([0, 1, 2], [2, 0, 1])\n"
+        "plt.show()\n")
+    setup = notebook.cells.index(cell(notebook, "setup"))
+    notebook.cells.insert(setup + 1, code)
+    notebook.cells.insert(setup + 2, nbformat.v4.new_markdown_cell(
+        f"<script>{payload(beacon, 'markdown-script')}</script>\n\n"
+        f"<svg onload=\"{payload(beacon, 'markdown-svg')}\"></svg>"))
+    cell(notebook, "why_dense_fails").source = (
+        "A dense layer ties each weight to one pixel position. "
+        f"<img src=x onerror=\"{payload(beacon, 'answer-onerror')}\"> "
+        f"[more](javascript:{payload(beacon, 'answer-link')}) "
+        f"![pixel]({beacon}/answer-pixel.png)")
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def hostile_graded(root, beacon, tmp_path_factory):
+    """The grading command's output folder for the hostile submission."""
+    from helpers import run_grading
+
+    folder = tmp_path_factory.mktemp("hostile-submissions")
+    nbformat.write(hostile_notebook(root, beacon),
+                   folder / f"{STUDENT}_{LESSON}.ipynb")
+    output = tmp_path_factory.mktemp("hostile-grading")
+    _, rows = run_grading(root, folder, output, "--timeout", "120")
+    assert [(row["student"], row["status"]) for row in rows] == [
+        (STUDENT, "graded")], rows
+    return output
+
+
+@pytest.fixture(scope="module")
+def formgrader(hostile_graded, tmp_path_factory):
+    """nbgrader's formgrader on the output folder, as the course root.
+
+    The least configuration it needs there: the gradebook and the
+    autograded notebooks (and no HTMLExporter.sanitize_html, to show the
+    notebooks themselves are safe).
+    """
+    tmp = tmp_path_factory.mktemp("formgrader")
+    output = hostile_graded
+    (output / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(output)!r}\n"
+        "c.CourseDirectory.autograded_directory = 'autograded'\n"
+        f"c.CourseDirectory.db_url = "
+        f"{'sqlite:///' + str(output / 'gradebook.db')!r}\n",
+        encoding="utf-8")
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ)
+    env.update({
+        # nbgrader shells out to alembic, beside this Python.
+        "PATH": str(Path(sys.executable).parent) + os.pathsep
+        + env["PATH"],
+        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+    })
+    # The venv's jupyter_server_config.d enables nbgrader's extensions.
+    command = [sys.executable, "-m", "jupyter_server", "--no-browser",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+               "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={output}", "--allow-root"]
+    log = tmp / "formgrader.log"
+    with log.open("w") as out:
+        # cwd = the course root, whose nbgrader_config.py it reads.
+        process = subprocess.Popen(command, cwd=output, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(f"{base}/api/status?token={token}", process, log)
+        yield {"base": base, "token": token, "root": output, "log": log}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, ARTIFACTS / log.name)
+
+
+def watch(chromium, beacon):
+    """A new page that records dialogs and requests to the beacon."""
+    view = chromium.new_page()
+    seen = {"dialogs": [], "requests": []}
+
+    def on_dialog(dialog):
+        seen["dialogs"].append(dialog.message)
+        dialog.dismiss()
+
+    view.on("dialog", on_dialog)
+    view.on("request", lambda request: seen["requests"].append(
+        request.url) if request.url.startswith(beacon) else None)
+    return view, seen
+
+
+def assert_no_script_ran(view, seen, beacon_hits, name):
+    # onerror fires once the broken image fails; give any payload time.
+    view.wait_for_load_state("load")
+    view.wait_for_timeout(3000)
+    shot(view, name)
+    ran = [f"dialog {message!r}" for message in seen["dialogs"]]
+    if view.title() != TITLE:
+        ran.append(f"title {view.title()!r}")
+    ran += [f"request {url}" for url in seen["requests"]]
+    ran += [f"listener got {path}" for path in beacon_hits]
+    assert not ran, "student content ran or loaded:\n" + "\n".join(ran)
+
+
+def assert_honest_work_shown(view, name):
+    printed = view.get_by_text(HONEST_OUTPUT, exact=True)
+    expect(printed).to_be_visible()
+    printed.scroll_into_view_if_needed()
+    shot(view, f"{name}_outputs")
+    expect(view.get_by_text("ties each weight to one pixel")).to_be_visible()
+    expect(view.locator("h1").first).to_contain_text("Lesson 01")
+    figures = view.locator('img[src^="data:image/png"]')
+    assert figures.count() >= 1
+    width = figures.first.evaluate("img => img.complete && img.naturalWidth")
+    assert width and width > 100, width
+
+
+def test_hostile_feedback_runs_no_script(hostile_graded, chromium, beacon):
+    """The learner's feedback HTML, opened from disk."""
+    feedback = hostile_graded / "feedback" / STUDENT / LESSON / \
+        f"{LESSON}.html"
+    Beacon.hits.clear()
+    view, seen = watch(chromium, beacon)
+    try:
+        view.goto(feedback.as_uri())
+        assert_no_script_ran(view, seen, Beacon.hits, "hostile_feedback")
+        assert_honest_work_shown(view, "hostile_feedback")
+    finally:
+        view.close()
+
+
+def test_hostile_submission_in_formgrader_runs_no_script(
+        formgrader, chromium, beacon):
+    """The formgrader's page of the submission, in the instructor's
+    Jupyter origin."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook("sqlite:///" + str(formgrader["root"] / "gradebook.db")
+                   ) as gradebook:
+        submission = gradebook.find_submission_notebook(
+            LESSON, LESSON, STUDENT).id
+    Beacon.hits.clear()
+    view, seen = watch(chromium, beacon)
+    try:
+        view.goto(f"{formgrader['base']}/formgrader/submissions/"
+                  f"{submission}/?token={formgrader['token']}")
+        # The formgrader's own page: its score box for the short answer.
+        expect(view.locator("input.score")).not_to_have_count(0)
+        assert_no_script_ran(view, seen, Beacon.hits, "hostile_formgrader")
+        assert_honest_work_shown(view, "hostile_formgrader")
+    finally:
+        view.close()
