@@ -28,6 +28,7 @@ from autograder.feedback import (
     close_array,
     compare_arrays,
     fail_on,
+    format_number,
     library_references,
     name_array,
     passed,
@@ -60,6 +61,7 @@ name_array("B", B)
 # 216,320 windows takes seconds.
 SPEED_CASE = {"images": 40, "size": 28, "filters": 8, "kernel": 3}
 SPEED_LIMIT = 0.5
+SPEED_SAMPLE = 64  # values of the visible speed case checked
 POOL_SIZE = 2  # avg_pool2d's default, as Keras' AveragePooling2D
 
 
@@ -208,7 +210,23 @@ def build_expected(ref):
     for case in cases["conv2d_fast"]["cases"]:
         case.update(fast_variants(ref.conv2d_fast, case["images"],
                                   case["kernels"]))
+    cases["conv2d_fast"]["speed"] = _speed_sample(
+        ref.conv2d_fast(*speed_inputs(np.random.default_rng(0))))
     return cases
+
+
+def _speed_sample(want):
+    """The speed case's expected values at SPEED_SAMPLE fixed positions:
+    enough for the visible check to compare values without a 7 MB file.
+    Rounded to 1e-5 (the check allows 1e-4), so that the last bits of a
+    float32 matrix product, which vary with the BLAS, never change it."""
+    rng = np.random.default_rng(222)
+    positions = np.stack([rng.integers(0, size, SPEED_SAMPLE)
+                          for size in want.shape], axis=1)
+    # In index order, so the first that differs is the first reported.
+    positions = positions[np.lexsort(positions.T[::-1])]
+    values = want[tuple(positions.T)].astype(np.float64)
+    return {"positions": positions, "values": np.round(values, 5)}
 
 
 def _cases(exercise):
@@ -632,10 +650,15 @@ def _fast_problem(run, images, kernels, variants):
     if not (same_array(images, images_before) and
             same_array(kernels, kernels_before)):
         return t("{what} modified its input.", what=what)
+    return _fast_values_problem(got, variants, what)
+
+
+def _fast_values_problem(got, variants, what):
+    """Message for how conv2d_fast's result `got` differs from
+    variants["expected"], with the likely mistake, or None."""
     want = variants["expected"]
     problem = compare_arrays(got, want, what, dtype="float",
-                             atol=1e-4 * max(1.0, float(np.abs(want).max())),
-                             rtol=1e-4)
+                             **_fast_tolerances(want))
     if problem is None:
         return None
     count, out_h, out_w, filters = want.shape
@@ -650,33 +673,74 @@ def _fast_problem(run, images, kernels, variants):
     elif _matches(got, variants["flipped"], want):
         hint = _flipped()
     else:
-        hint = t("Channel f of image n must equal conv2d(images[n], "
-                 "kernels[:, :, f]).")
+        hint = _fast_channel_hint()
     return f"{problem}\n{hint}"
 
 
-def _speed_problem(run):
-    """Message if conv2d_fast is too slow to be vectorized, or None."""
-    rng = np.random.default_rng(0)
+def _fast_tolerances(want):
+    scale = float(np.abs(want).max()) if want.size else 1.0
+    return {"atol": 1e-4 * max(1.0, scale), "rtol": 1e-4}
+
+
+def _fast_channel_hint():
+    return t("Channel f of image n must equal conv2d(images[n], "
+             "kernels[:, :, f]).")
+
+
+def speed_inputs(rng):
+    """The speed case's images and kernels (SPEED_CASE), drawn from
+    `rng`: the visible check's fixed generator, or the grading run's in
+    the hidden test."""
     size, kernel = SPEED_CASE["size"], SPEED_CASE["kernel"]
     images = rng.random((SPEED_CASE["images"], size, size),
                         dtype=np.float32)
     kernels = rng.normal(0, 1, (kernel, kernel, SPEED_CASE["filters"])
                          ).astype(np.float32)
+    return images, kernels
+
+
+def _sample_problem(got, sample, what):
+    """Message if `got` differs from the expected values at the sampled
+    positions of the visible speed case, or None."""
+    positions, want = sample["positions"], sample["values"]
+    values = got[tuple(positions.T)]
+    if values.dtype.kind != "f":
+        return t("{what}: dtype {got}, expected a float dtype "
+                 "(e.g. float64).", what=what, got=got.dtype)
+    tolerances = _fast_tolerances(want)
+    close = np.isclose(values, want, **tolerances)
+    if close.all():
+        return None
+    first = int(np.argmin(close))
+    return t("{what}: {count} of {total} checked values differ; first at "
+             "index {index}: got {got}, expected {want}.", what=what,
+             count=int((~close).sum()), total=len(want),
+             index=[int(i) for i in positions[first]],
+             got=format_number(values[first]),
+             want=format_number(want[first])) + "\n" + _fast_channel_hint()
+
+
+def _speed_problem(run, images, kernels, values_problem):
+    """Message if conv2d_fast is wrong or too slow to be vectorized on
+    the speed case, or None. `values_problem(got, what)` compares the
+    result's values (the reference's in the hidden test)."""
+    what = render_call("conv2d_fast", (images, kernels))
     seconds = []
     for _ in range(2):  # a second try only if the first was slow
         start = time.perf_counter()
-        got = require_array(run(images, kernels), "conv2d_fast")
+        got = require_array(run(images, kernels), what)
         seconds.append(call_seconds(run.func,
                                     time.perf_counter() - start))
         if seconds[-1] <= SPEED_LIMIT or seconds[-1] > 4 * SPEED_LIMIT:
             break
-    out = size - kernel + 1
-    if got.shape != (len(images), out, out, SPEED_CASE["filters"]):
-        return t("{what}: shape {got}, expected {want}.",
-                 what=render_call("conv2d_fast", (images, kernels)),
-                 got=got.shape,
-                 want=(len(images), out, out, SPEED_CASE["filters"]))
+    out = SPEED_CASE["size"] - SPEED_CASE["kernel"] + 1
+    want_shape = (len(images), out, out, SPEED_CASE["filters"])
+    if got.shape != want_shape:
+        return t("{what}: shape {got}, expected {want}.", what=what,
+                 got=got.shape, want=want_shape)
+    problem = values_problem(got, what)
+    if problem:
+        return problem
     if min(seconds) > SPEED_LIMIT:
         return t("conv2d_fast took {seconds:.2f} s for {images} images x "
                  "{filters} filters (limit {limit} s): it still loops over "
@@ -701,7 +765,12 @@ def conv2d_fast(conv2d_fast):
         render_call("conv2d_fast", (error["images"], error["kernels"])),
         t("the 5x5 kernels do not fit in the 4x4 images"))
     fail_on(problem)
-    problem = _speed_problem(run)
+    # Fixed inputs: the learner can run this check before grading. The
+    # hidden test times fresh inputs and compares every value.
+    images, kernels = speed_inputs(np.random.default_rng(0))
+    problem = _speed_problem(
+        run, images, kernels,
+        lambda got, what: _sample_problem(got, data["speed"], what))
     fail_on(problem)
     passed(t("conv2d_fast: equals conv2d for every image and filter, "
              "channels last, float output, vectorized."))
