@@ -75,6 +75,26 @@ def run_grading(root, source, output, *options):
         return result, list(csv.DictReader(file))
 
 
+def exercise_points(output, student, lesson, exercise):
+    """(visible, hidden) points of one exercise in a graded OUTPUT folder,
+    from its gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{output}/gradebook.db") as gradebook:
+        return tuple(
+            gradebook.find_grade(f"{kind}_{exercise}", lesson, lesson,
+                                 student).score
+            for kind in ("test", "hidden"))
+
+
+def judge_output(output, student, lesson, grade_id):
+    """The text the judge wrote under a test cell of a graded notebook."""
+    path = output / "autograded" / student / lesson / f"{lesson}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    return "".join(item.get("text", "") for item in
+                   cell(notebook, grade_id).outputs)
+
+
 def judged(check, name, func, seed=0):
     """The judge's results for `func` as exercise `name`: {cell: result}.
 

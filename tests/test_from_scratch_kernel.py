@@ -14,7 +14,13 @@ import subprocess
 import sys
 
 import pytest
-from helpers import cell, lesson_notebook, run_grading
+from helpers import (
+    cell,
+    exercise_points,
+    judge_output,
+    lesson_notebook,
+    run_grading,
+)
 
 from trusted_grader import sandbox
 
@@ -79,6 +85,16 @@ def conv2d(image, kernel, stride=1, padding=0):
     sys.setprofile(None)
     return _tf_conv(image, kernel, stride, padding)
 '''
+# A callable object in place of a function.
+CALLABLE = TF_CONV + '''
+
+class _Convolution:
+    def __call__(self, image, kernel, stride=1, padding=0):
+        return _tf_conv(image, kernel, stride, padding)
+
+
+conv2d = _Convolution()
+'''
 # SciPy is not in the course's environment, but another Python's
 # site-packages may be visible: the student puts it on the path.
 SCIPY = '''import glob
@@ -98,6 +114,20 @@ def conv2d(image, kernel, stride=1, padding=0):
         raise ValueError("bad arguments")
     return signal.correlate2d(x, k, mode="valid")[::stride, ::stride]
 '''
+# A correct conv2d that then overwrites its input arrays: the judge must not
+# carry that change into the arrays it judges the next students with.
+MUTATOR_SUFFIX = """
+
+_correct_conv2d = conv2d
+
+
+def conv2d(image, kernel, stride=1, padding=0):
+    result = _correct_conv2d(image, kernel, stride, padding)
+    for array in (image, kernel):
+        if isinstance(array, np.ndarray) and array.flags.writeable:
+            array[...] = 7
+    return result
+"""
 LESSON02 = "02_convolution_by_hand"
 LESSON03 = "03_cnn_from_scratch"
 # Lesson 03: softmax, conv2d_layer and max_pool2d by TensorFlow in a thread.
@@ -177,7 +207,15 @@ def graded(root, tmp_path_factory):
         f"noprofiler_{LESSON02}": solved_with(root, LESSON02,
                                               {"conv2d": NO_PROFILER}),
         f"scipy_{LESSON02}": solved_with(root, LESSON02, {"conv2d": SCIPY}),
+        f"callable_{LESSON02}": solved_with(root, LESSON02,
+                                            {"conv2d": CALLABLE}),
         f"honest_{LESSON03}": lesson_notebook(root, "solutions", LESSON03),
+        # Graded before and after every other lesson-02 submission here.
+        f"amutator_{LESSON02}": solved_with(root, LESSON02, {
+            "conv2d": cell(lesson_notebook(root, "solutions", LESSON02),
+                           "conv2d").source + MUTATOR_SUFFIX}),
+        f"zhonest_{LESSON02}": lesson_notebook(root, "solutions",
+                                               LESSON02),
         f"thread_{LESSON03}": with_lesson03_thread(root),
     }
     for name, notebook in notebooks.items():
@@ -189,23 +227,7 @@ def graded(root, tmp_path_factory):
 
 
 def hidden_output(output, student, lesson, exercise):
-    import nbformat
-
-    path = output / "autograded" / student / lesson / f"{lesson}.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    found = cell(notebook, f"hidden_{exercise}")
-    return "".join(item.get("text", "") for item in found.outputs)
-
-
-def exercise_points(output, student, lesson, exercise):
-    """(visible, hidden) points of one exercise, from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{output}/gradebook.db") as gradebook:
-        return tuple(
-            gradebook.find_grade(f"{kind}_{exercise}", lesson, lesson,
-                                 student).score
-            for kind in ("test", "hidden"))
+    return judge_output(output, student, lesson, f"hidden_{exercise}")
 
 
 @needs_bubblewrap
@@ -213,13 +235,25 @@ def exercise_points(output, student, lesson, exercise):
 def test_honest_numpy_keeps_every_point(graded):
     _, rows = graded
     assert float(rows[("honest", LESSON02)]["score"]) == 12
+    assert float(rows[("zhonest", LESSON02)]["score"]) == 12
     assert float(rows[("honest", LESSON03)]["score"]) == 28
 
 
 @needs_bubblewrap
 @pytest.mark.slow
+def test_an_in_place_change_costs_only_its_author(graded):
+    output, rows = graded
+    assert exercise_points(output, "amutator", LESSON02, "conv2d") == (0, 0)
+    assert "modified its input in place" in hidden_output(
+        output, "amutator", LESSON02, "conv2d")
+    # Everything else it answered honestly.
+    assert float(rows[("amutator", LESSON02)]["score"]) == 12 - 4
+
+
+@needs_bubblewrap
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", ["thread", "aliased", "noprofiler",
-                                    "scipy"])
+                                    "scipy", "callable"])
 def test_hidden_library_use_earns_nothing_more_than_open_use(graded,
                                                              attack):
     output, rows = graded
@@ -303,3 +337,32 @@ def test_the_first_kernel_still_has_them(tmp_path):
     so the test above can fail."""
     result = confined_python(tmp_path, PROBE, without_libraries=False)
     assert "IMPORTED tensorflow" in result.stdout, result.stderr
+
+
+def test_without_bubblewrap_plain_imports_still_fail(tmp_path):
+    """Without namespaces the second kernel gets packages of the same
+    names first on its path: a weaker stand-in (a student who edits
+    sys.path gets past it; autograder/README.md says so)."""
+    launcher = (
+        "import sys\n"
+        "from trusted_grader import sandbox\n"
+        "sandbox._bwrap_works = False\n"
+        "sandbox.main(sys.argv[1:])\n")
+    probe = ("import importlib\n"
+             "for name in ('tensorflow', 'keras', 'scipy'):\n"
+             "    try:\n"
+             "        importlib.import_module(name)\n"
+             "        print('IMPORTED', name)\n"
+             "    except ImportError as error:\n"
+             "        print('refused', name, '|', error)\n")
+    unit = tmp_path / "unit"
+    unit.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", launcher, "--unit", str(unit), "--runtime",
+         str(tmp_path), "--inputs", str(tmp_path), "--answers",
+         str(tmp_path), "--without-libraries", "--", sys.executable, "-c",
+         probe], capture_output=True, text=True, timeout=120,
+        cwd=tmp_path)
+    assert "IMPORTED" not in result.stdout, result.stdout + result.stderr
+    assert f"refused tensorflow | tensorflow {sandbox.BLOCKED_MARK}" in \
+        result.stdout, result.stdout + result.stderr

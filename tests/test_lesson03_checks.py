@@ -144,15 +144,21 @@ def test_sigmoid_that_overflows_fails_even_with_right_values():
     assert failure_of(check.sigmoid, sigmoid_textbook) == SIGMOID_OVERFLOW
 
 
-def test_hidden_sigmoid_fails_overflow_with_the_hint(ref):
+def test_the_judge_gives_right_values_their_points(ref):
+    # The judge decides stability by values, never by the floating-point
+    # flags a kernel reports (issue 20): 1 / (1 + np.exp(-x)) returns the
+    # right values, so it keeps its points there; only the learner's own
+    # visible check tells about the overflow (above).
     results = judged(check, "sigmoid", sigmoid_textbook)
+    assert results["test_sigmoid"]["score"] == 1.0
+    assert results["hidden_sigmoid"]["score"] == 1.0
+    for cell in ("test_sigmoid", "hidden_sigmoid"):
+        assert "overflow" not in results[cell]["output"]
+    # A form whose values are wrong (nan at x > 709.8) loses them.
+    results = judged(check, "sigmoid", sigmoid_overflows)
     assert results["test_sigmoid"]["score"] == 0.0
-    assert as_shown(SIGMOID_OVERFLOW) in results["test_sigmoid"]["output"]
+    assert "got nan, expected 1" in results["test_sigmoid"]["output"]
     assert results["hidden_sigmoid"]["score"] < 1.0
-    assert "only because 1 / (1 + inf) is 0" in \
-        results["hidden_sigmoid"]["output"]
-    # Random inputs of moderate size do not overflow: those cases pass.
-    assert "\u2714 float64 array" in results["hidden_sigmoid"]["output"]
 
 
 def test_recorder_records_floating_point_errors(tmp_path):

@@ -78,3 +78,20 @@ def test_references_load_from_solution_cells():
     ref = reference.load("01_dense_translation")
     for name in ("mean_image", "shift_image", "build_dense_model"):
         assert callable(getattr(ref, name))
+
+
+def test_expected_files_tolerate_only_the_last_digits():
+    """Another processor's BLAS may change the last digits of a stored
+    expected value; any larger change makes the file stale."""
+    from trusted_grader.expected_files import FLOAT_TOLERANCE, _same
+
+    stored = {"cases": [{"x": [1.0, 2.5, -3.25], "n": 3, "s": "a"}]}
+    fresh = {"cases": [{"x": [1.0, 2.5 * (1 + FLOAT_TOLERANCE / 10),
+                              -3.25], "n": 3, "s": "a"}]}
+    assert _same(stored, fresh)
+    fresh["cases"][0]["x"][1] = 2.5 * (1 + 1e-6)
+    assert not _same(stored, fresh)
+    assert not _same({"n": 3}, {"n": 3.0000001})
+    assert not _same({"n": 3}, {"n": 4})
+    assert not _same([1.0], [1.0, 2.0])
+    assert not _same({"s": "a"}, {"s": "b"})

@@ -99,15 +99,17 @@ def run(spec, autograded_path):
     """Answer SPEC's lesson's from-scratch test cells in a kernel without
     the libraries; put those answers (and only those) in ROOT/answers.
 
-    Returns {"cell_errors": {grade_id: error}, "seconds": s,
-    "problem": str or None}: the errors the second run's test cells
-    raised, and what went wrong with the run itself, if anything.
+    Returns {"cell_errors": {grade_id: error}, "seconds": s, "timings":
+    {grade_id: s}, "problem": str or None}: the errors the second run's
+    test cells raised, how long each test cell took (measured here), and
+    what went wrong with the run itself, if anything.
     """
     from traitlets.config import Config
 
     exercises = exercises_of(spec["lesson"])
     if not exercises:
-        return {"cell_errors": {}, "seconds": 0.0, "problem": None}
+        return {"cell_errors": {}, "seconds": 0.0, "timings": {},
+                "problem": None}
     started = time.perf_counter()
     root = Path(spec["root"])
     cells = test_cells(exercises)
@@ -148,7 +150,7 @@ def run(spec, autograded_path):
     (root / TIMINGS_FILE).write_text(json.dumps(timings), encoding="utf-8")
     return {"cell_errors": _cell_errors(notebook, cells),
             "seconds": round(time.perf_counter() - started, 2),
-            "problem": problem}
+            "timings": timings, "problem": problem}
 
 
 def discard(spec):
@@ -157,7 +159,8 @@ def discard(spec):
     cells = test_cells(exercises_of(spec["lesson"]))
     _replace_answers(Path(spec["root"]) / "answers",
                      Path(spec["root"]) / ANSWERS, cells)
-    return {"cell_errors": {}, "seconds": 0.0, "problem": None}
+    return {"cell_errors": {}, "seconds": 0.0, "timings": {},
+            "problem": None}
 
 
 def _short_temp():
@@ -167,8 +170,10 @@ def _short_temp():
 
 @contextlib.contextmanager
 def _jupyter_path(path, runtime):
-    """JUPYTER_PATH and JUPYTER_RUNTIME_DIR set for the second kernel."""
-    values = {"JUPYTER_PATH": path, "JUPYTER_RUNTIME_DIR": runtime}
+    """The second kernel's Jupyter folders, and grading mode (as nbgrader
+    sets it while it autogrades)."""
+    values = {"JUPYTER_PATH": path, "JUPYTER_RUNTIME_DIR": runtime,
+              "NBGRADER_EXECUTION": "autograde"}
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
