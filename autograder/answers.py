@@ -10,13 +10,16 @@ Anything else is recorded as "unsupported" with its type's name, so an
 object that claims to equal everything arrives as a name, not as itself.
 
 A file set is FOLDER/NAME.json (the structure), FOLDER/NAME.npz (the
-arrays) and FOLDER/NAME-<n>.keras (models).
+arrays) and FOLDER/NAME-<n>.keras (models). Each file is written whole
+under a temporary name in FOLDER (starting with ".") and then renamed, so
+a reader sees the previous file or the new one, never part of one.
 """
 
 import json
 import math
 import os
 import re
+import secrets
 import stat
 import zipfile
 from pathlib import Path
@@ -108,19 +111,54 @@ class Writer:
     def _encode_model(self, model):
         self.models += 1
         file_name = f"{self.name}-{self.models}.keras"
+        path = self.folder / file_name
+        # Keras saves only to a name ending in .keras.
+        temporary = path.with_name(
+            f".{secrets.token_hex(8)}.tmp-{file_name}")
         try:
-            model.save(self.folder / file_name)
+            model.save(temporary)
+            os.replace(temporary, path)
         except Exception as error:  # a model Keras cannot save
+            _remove_quietly(temporary)
             return {KIND: "unsupported", "type": _type_name(model),
                     "note": f"could not be saved: {error}"[:300]}
         return {KIND: "keras_model", "file": file_name}
 
     def write(self, data):
-        """Write NAME.json with `data` and NAME.npz with the arrays."""
+        """Write NAME.npz with the arrays, then NAME.json with `data`,
+        each whole (see `write_whole`)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        np.savez(self.folder / f"{self.name}.npz", **self.arrays)
-        (self.folder / f"{self.name}.json").write_text(
-            json.dumps(data), encoding="utf-8")
+        write_whole(self.folder / f"{self.name}.npz",
+                    lambda file: np.savez(file, **self.arrays))
+        text = json.dumps(data).encode("utf-8")
+        write_whole(self.folder / f"{self.name}.json",
+                    lambda file: file.write(text))
+
+
+def write_whole(path, write):
+    """Create or replace `path` atomically: `write(file)` fills a new file
+    (binary, mode 0644 less the umask) under a temporary name beside it,
+    which is then renamed to `path`. A process reading `path` meanwhile
+    reads the old file or the new one, never a part; if `write` fails,
+    `path` is left as it was and the temporary file is removed."""
+    path = Path(path)
+    temporary = path.with_name(f".{secrets.token_hex(8)}.tmp-{path.name}")
+    try:
+        descriptor = os.open(temporary,
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+
+
+def _remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 class Unsupported:

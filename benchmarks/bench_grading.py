@@ -74,7 +74,9 @@ def judge_trainings(logs):
 
 def run(notebooks=True):
     lessons = grading.lesson_ids(ROOT / "solutions")
-    full, full_status, _ = timed_grade(["solo"], lessons, jobs=2)
+    steps = {}
+    full, full_status, _ = timed_grade(["solo"], lessons, jobs=2,
+                                       steps=steps)
     full_serial, _, _ = timed_grade(["solo"], lessons, jobs=1)
     students = [f"student{i:02d}" for i in range(CLASS_SIZE)]
     serial, _, _ = timed_grade(students, [CLASS_LESSON], jobs=1)
@@ -96,6 +98,12 @@ def run(notebooks=True):
             f"one {len(lessons)}-lesson submission, grading command, "
             "--jobs 2", full, "s", f"<= {AUTOGRADE_BAR_SECONDS}",
             full <= AUTOGRADE_BAR_SECONDS and full_status == {"graded"}),
+        *[Row(f"from_scratch_kernel_seconds_{lesson[:2]}",
+              f"  lesson {lesson[:2]}: the second kernel, without the "
+              "libraries, answering the from-scratch exercises",
+              round(steps[lesson]["from_scratch"], 2), "s")
+          for lesson in lessons
+          if steps.get(lesson, {}).get("from_scratch")],
         Row("autograde_submission_jobs1_seconds",
             f"one {len(lessons)}-lesson submission, grading command, "
             "--jobs 1", full_serial, "s"),

@@ -263,8 +263,10 @@ def test_hidden_library_use_earns_nothing_more_than_open_use(graded,
     assert float(row["score"]) <= float(control["score"]), (row, control)
     # conv2d is what the library did: no point of it, visible or hidden.
     assert exercise_points(output, attack, LESSON02, "conv2d") == (0, 0)
-    # The other exercises, honest NumPy, keep theirs.
-    assert exercise_points(output, attack, LESSON02, "avg_pool2d") == (1, 2)
+    if row["status"] == "graded":  # (the scan flags editing sys.path)
+        # The other exercises, honest NumPy, keep theirs.
+        assert exercise_points(output, attack, LESSON02,
+                               "avg_pool2d") == (1, 2)
 
 
 @needs_bubblewrap

@@ -12,8 +12,9 @@ from trusted_grader.settings import (
 )
 
 GRADE_OPTIONS = ("jobs", "output", "timeout", "memory_mb", "seed",
-                 "judge_timeout", "max_notebook_mb", "max_archive_mb",
-                 "max_archive_members", "scheduler", "db_url")
+                 "judge_timeout", "judge_start_timeout", "judge_memory_mb",
+                 "max_notebook_mb", "max_archive_mb", "max_archive_members",
+                 "solutions", "scheduler", "db_url")
 
 
 def main(argv=None):

@@ -19,7 +19,11 @@ Failures: the scheduler moves the units of a worker that dies to another
 worker. A unit whose task fails anyway (it raised, or it was on workers
 that died too often) is sent once more; a second failure gives it
 `grading_error`. The coordinator keeps the first result of each unit
-only, so no grade is written twice.
+only, so no grade is written twice. A worker whose judge cannot start
+says so (before it runs the unit's notebook if the judge has already
+ended), and the run stops with that cause (`judging.JudgeStartFailed`):
+the course or the worker's environment is broken, and nothing could be
+judged there.
 """
 
 import atexit
@@ -68,9 +72,9 @@ class _WorkerRun:
             prefix=f"grading-worker-{os.getpid()}-"))
         self.work = self.base / "work"
         self.work.mkdir()
-        self.judge = judging.JudgeServer(
-            lessons, settings.seed, self.work, settings.solutions,
-            settings.judge_timeout)
+        self.judge = judging.JudgeServer(lessons, self.work, settings)
+        self.judge.log_hint = (f"the judge's log on {socket.gethostname()}"
+                               f": {self.judge.log_path}")
         self.judge.start()
         # The coordinator's, sent with the units: building one here would
         # cost every worker nbgrader's generate_assignment of every lesson.
@@ -120,9 +124,11 @@ def _worker_run(request):
             f"the worker's solutions ({settings.solutions}) differ from "
             "the coordinator's: start workers from the same course "
             "checkout")
-    key = (settings.seed, lessons, found)
+    key = (settings.seed, lessons, found, settings.judge_memory_mb,
+           settings.judge_timeout, settings.judge_start_timeout)
     with _state_lock:
-        if key not in _states:
+        # A judge that could not start is tried again by a later run.
+        if key not in _states or _states[key].judge.failure is not None:
             for old in _states.values():
                 old.close()
             _states.clear()
@@ -167,7 +173,7 @@ def grade_remotely(request):
     run's settings (trait values), its lessons and the solutions'
     fingerprint.
     """
-    from trusted_grader import grading
+    from trusted_grader import grading, judging
     from trusted_grader.submissions import Entry
 
     run = _worker_run(request)
@@ -180,6 +186,10 @@ def grade_remotely(request):
     unit = run.work / "units" / f"{student}__{lesson}"
     shutil.rmtree(unit, ignore_errors=True)  # a retry on this worker
     try:
+        # A judge that already failed to start stops the run before the
+        # notebook runs; one still starting releases its kernel if it
+        # fails (see judging.JudgeServer.ready_or_starting).
+        run.judge.ready_or_starting()
         root = grading.grade_notebook(entry, run.template, run.work,
                                       run.judge, run.settings)
         return {"entry": {name: getattr(entry, name) for name in
@@ -190,6 +200,10 @@ def grade_remotely(request):
                              f"{student}_{lesson}.log"),
                 "worker": f"{socket.gethostname()}:{os.getpid()}",
                 "protection": sandbox.protection_summary()}
+    except judging.JudgeStartFailed as error:
+        raise judging.JudgeStartFailed(
+            f"on worker {socket.gethostname()}:{os.getpid()}: {error}") \
+            from None
     finally:
         shutil.rmtree(task, ignore_errors=True)
         shutil.rmtree(unit, ignore_errors=True)
@@ -239,7 +253,7 @@ def grade_all(client, gradable, work, settings, output, lessons, template):
     from distributed import as_completed
     from tqdm import tqdm
 
-    from trusted_grader import grading
+    from trusted_grader import grading, judging
 
     request_base = {
         **_run_request(settings, lessons),
@@ -272,6 +286,8 @@ def grade_all(client, gradable, work, settings, output, lessons, template):
             entry = futures.pop(future)
             try:
                 result = future.result()
+            except judging.JudgeStartFailed:
+                raise  # nothing can be judged there: the run stops
             except Exception as error:  # the task failed: retry once
                 if attempts[id(entry)] < ATTEMPTS:
                     pending.add(submit(entry))

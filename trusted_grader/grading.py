@@ -43,7 +43,10 @@ STATUSES = {
     "kernel_died": "the kernel died (memory cap, os._exit, crash)",
     "grading_error": "nbgrader failed on this notebook; see detail",
     "missing": "the student submitted other lessons but not this one",
-    "invalid_notebook": "not JSON, or not a valid nbformat 4 notebook",
+    "invalid_notebook": "unreadable as a notebook: not UTF-8 JSON, nested "
+                        "too deep or too many values, not valid nbformat "
+                        "4, metadata of the wrong types, or a broken zip "
+                        "member; see detail",
     "bad_filename": "name matches neither layout, or unknown lesson",
     "duplicate": "a second file for the same student and lesson",
     "tampered": "code that interferes with grading; scored 0, see detail",
@@ -126,8 +129,14 @@ def grade_notebook(entry, template, work, judge, settings):
     shutil.copy(template / "gradebook.db", root / "gradebook.db")
     folder = root / "submitted" / student / lesson
     folder.mkdir(parents=True)
-    findings, library_use, language = check_integrity(
-        entry, settings.solutions, folder / f"{lesson}.ipynb")
+    try:
+        findings, library_use, language = check_integrity(
+            entry, settings.solutions, folder / f"{lesson}.ipynb")
+    except submissions.InvalidNotebook as error:  # this file only
+        entry.status = "invalid_notebook"
+        entry.detail = f"{entry.detail}: {error}" if entry.detail \
+            else str(error)
+        return root
     spec = {"root": str(root), "solutions": settings.solutions,
             "lesson": lesson, "student": student, "language": language,
             "timeout": settings.timeout, "memory_mb": settings.memory_mb,
@@ -141,7 +150,8 @@ def grade_notebook(entry, template, work, judge, settings):
         return root
     autograde = result.get("autograde", {})
     log += [autograde.get("log", ""), autograde.get("error", ""),
-            result["process_log"], f"seconds: {result.get('seconds')}"]
+            result["process_log"], f"seconds: {result.get('seconds')}",
+            f"from-scratch kernel: {result.get('from_scratch')}"]
     entry.status, entry.detail = autograde_status(
         root, student, lesson, "\n".join(log),
         autograde.get("success", False))
@@ -196,7 +206,11 @@ def check_integrity(entry, solutions, target):
     """Scan the submission (trusted_grader.integrity); write a copy
     nbgrader can grade to `target`; return the findings, the static
     findings of library use in from-scratch exercises, and the language
-    the notebook speaks to its learner (its feedback's language)."""
+    the notebook speaks to its learner (its feedback's language).
+
+    The submission is read by submissions.read_notebook, as `collect` read
+    it; raises submissions.InvalidNotebook, with the reason, when it
+    cannot be read, scanned or written back."""
     import nbformat
 
     from autograder.expected import module_for
@@ -205,12 +219,17 @@ def check_integrity(entry, solutions, target):
     source = nbformat.read(
         Path(solutions) / entry.lesson / f"{entry.lesson}.ipynb",
         as_version=4)
-    notebook = nbformat.read(entry.path, as_version=4)
-    findings = integrity.scan_notebook(notebook, source)
-    library_use = integrity.library_findings(
-        notebook, module_for(entry.lesson).FROM_SCRATCH)
-    integrity.strip_unknown_grade_cells(notebook, source)
-    nbformat.write(notebook, target)
+    notebook = submissions.read_notebook(entry.path)
+    try:
+        findings = integrity.scan_notebook(notebook, source)
+        library_use = integrity.library_findings(
+            notebook, module_for(entry.lesson).FROM_SCRATCH)
+        integrity.strip_unknown_grade_cells(notebook, source)
+        nbformat.write(notebook, target)
+    except Exception as error:  # a notebook the reader let through
+        raise submissions.InvalidNotebook(
+            "cannot be scanned or written back "
+            f"({type(error).__name__}: {str(error)[:200]})") from error
     return findings, library_use, notebook_language(notebook)
 
 
@@ -397,8 +416,7 @@ def grade(source, settings=None, **overrides):
 
 def _grade_here(gradable, work, solutions, found, settings, output):
     """Grade on this machine with `settings.jobs` at once; the template."""
-    judge = judging.JudgeServer(found, settings.seed, work, solutions,
-                                settings.judge_timeout)
+    judge = judging.JudgeServer(found, work, settings)
     try:
         template = _prepare(work, solutions, found, settings, judge)
         _grade_all(gradable, template, work, judge, settings, output)
@@ -411,11 +429,27 @@ def _grade_here(gradable, work, solutions, found, settings, output):
 
 
 def _prepare(work, solutions, lessons, settings, judge):
-    """The template gradebook; the judge starts listing inputs meanwhile
-    (notebooks may run before it is done: each waits for its inputs)."""
+    """The template gradebook, built while the judge starts (it lists the
+    calls and writes their inputs). A judge that could not start by then
+    (an import that fails in its sandbox: it ends within seconds) raises
+    judging.JudgeStartFailed, a RuntimeError naming the cause, before any
+    notebook runs. Notebooks do not wait for the judge to be ready
+    (waiting cost 26-28 s of a 93-157 s run of four notebooks): one that
+    fails later releases the kernels waiting for inputs and stops the run
+    (`JudgeServer.ready_or_starting`)."""
     if lessons:
         judge.start()
-    return prepare_template(work, solutions, lessons, settings.timeout)
+    template = prepare_template(work, solutions, lessons, settings.timeout)
+    if lessons:
+        judge.ready_or_starting()
+    return template
+
+
+def _grade_while_judged(entry, template, work, judge, settings):
+    """grade_notebook, unless the judge could not start: then
+    JudgeStartFailed, and the notebook does not run."""
+    judge.ready_or_starting()
+    return grade_notebook(entry, template, work, judge, settings)
 
 
 def _grade_all(gradable, template, work, judge, settings, output):
@@ -427,13 +461,20 @@ def _grade_all(gradable, template, work, judge, settings, output):
     # workers finish together (longest job first).
     queue = sorted(gradable, key=lambda entry: entry.lesson, reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        futures = {pool.submit(grade_notebook, entry, template, work, judge,
-                               settings): entry
+        futures = {pool.submit(_grade_while_judged, entry, template, work,
+                               judge, settings): entry
                    for entry in queue}
         for future in as_completed(futures):
             entry = futures[future]
             try:
                 root = future.result()
+            except judging.JudgeStartFailed:
+                # No judge: nothing more can be graded. Notebooks that
+                # already run are let finish; their judging fails at once.
+                for waiting in futures:
+                    waiting.cancel()
+                bar.close()
+                raise
             except Exception as error:  # keep the batch going
                 entry.status = "grading_error"
                 entry.detail = f"{type(error).__name__}: {error}"

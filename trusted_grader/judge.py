@@ -19,19 +19,28 @@ visible cases only gets nothing). An exercise whose function returns
 zeros, a constant or its input for every hidden call gets nothing.
 
 `python -m trusted_grader.judge --serve ...` runs the judge as a server
-(one per grading run, confined by the grader's sandbox): it collects the
-calls, prints one JSON line when ready, then answers one JSON request per
-line on standard input with one JSON line.
+(one per grading run, confined by the grader's sandbox, its address space
+capped by --memory-mb): it collects the calls, prints one JSON line when
+ready, then answers one JSON request per line on standard input with one
+JSON line.
+
+A lesson's inputs are written once per run: each file whole, then
+MANIFEST (the calls' fingerprints and each file's SHA-256), then READY. A
+judge started again in the same run (after one died or was stopped) finds
+READY, lists the calls again into a private folder and checks the files
+against them instead of rewriting what kernels may be reading.
 """
 
 import argparse
 import contextlib
 import functools
+import hashlib
 import importlib
 import io
 import json
 import os
 import sys
+import tempfile
 import time
 import warnings
 import zlib
@@ -45,6 +54,10 @@ from autograder.feedback import FAIL_MARK, CheckFailure
 from autograder.messages import ENGLISH, t, use_language
 from autograder.recorder import FAILED, READY
 from trusted_grader import reference, replay
+
+# Beside a lesson's inputs: the calls' fingerprints and each input file's
+# SHA-256, written after the files and before READY.
+MANIFEST = "manifest.json"
 
 
 def no_answers():
@@ -83,9 +96,22 @@ def cell_points(lesson, solutions=None):
 
 
 def load_model(path):
-    """A learner's saved Keras model, or a stand-in saying why not."""
-    from cnn_course import import_tensorflow
+    """A learner's saved Keras model, or a stand-in saying why not.
 
+    The file is checked before Keras opens it (`model_limits.file_problem`:
+    declared member sizes, names, count and compression, the config's
+    declared parameters, the weights' declared datasets); one over a limit
+    raises CheckFailure naming the limit, so the check's case that asked
+    for this answer scores 0 with that message, and nothing of the file
+    is decompressed or allocated.
+    """
+    from cnn_course import import_tensorflow
+    from trusted_grader import model_limits
+
+    problem = model_limits.file_problem(path)
+    if problem:
+        raise CheckFailure(t("the model it returned was not opened: {why}",
+                             why=problem))
     keras = import_tensorflow()[1]
     try:
         with contextlib.redirect_stdout(io.StringIO()), \
@@ -146,29 +172,53 @@ class LessonJudge:
         return self._hidden(name)(func, points, rng)
 
     def collect(self):
-        """List every graded call; write its inputs for the kernel."""
+        """List every graded call; write its inputs for the kernel, or
+        check those an earlier judge of the run wrote.
+
+        Written: each file whole (`answers.write_whole`), then MANIFEST,
+        then READY, which kernels wait for (autograder.recorder). If READY
+        is already there, the files are never rewritten (a kernel may be
+        reading them): the calls are listed into a private folder and
+        compared with the files (`verify_inputs`; InputsMismatch if they
+        differ). `self.inputs_state` is then "verified", else "written"
+        (None without an inputs folder).
+        """
+        self.inputs_state = None
+        if self.inputs is not None and (self.inputs / READY).exists():
+            with tempfile.TemporaryDirectory(prefix="judge-verify-") as \
+                    listed:
+                self._list_calls(Path(listed))
+                verify_inputs(self.inputs, Path(listed), self.keys)
+            self.inputs_state = "verified"
+            return self.keys
+        self._list_calls(self.inputs)
+        if self.inputs is not None:
+            write_manifest(self.inputs, self.keys)
+            answers.write_whole(self.inputs / READY,
+                                lambda file: file.write(b"ready\n"))
+            self.inputs_state = "written"
+        return self.keys
+
+    def _list_calls(self, folder):
+        """Run every check with a Collector; write the inputs to `folder`
+        (None: keep only the calls' fingerprints, in self.keys)."""
         with replay.collection():
             for name in self.exercises:
                 for cell, check in (
                         (f"test_{name}", self._visible(name)),
                         (f"hidden_{name}",
                          functools.partial(self._run_hidden, name))):
-                    self._collect_cell(cell, name, check)
-        if self.inputs is not None:
-            # Kernels may already be running: this tells them the
-            # lesson's inputs are complete (autograder.recorder waits).
-            (self.inputs / READY).write_text("ready\n", encoding="utf-8")
-        return self.keys
+                    self._collect_cell(cell, name, check, folder)
 
-    def _collect_cell(self, cell, name, check):
-        writer = answers.Writer(self.inputs or "/nonexistent", cell)
+    def _collect_cell(self, cell, name, check, folder):
+        writer = answers.Writer(folder or "/nonexistent", cell)
         collector = replay.Collector(getattr(self.ref, name), writer)
         _, _, failure = _run_captured(functools.partial(check, collector))
         if failure:
             raise RuntimeError(f"{self.lesson} {cell}: the reference "
                                f"fails its own check: {failure}")
         self.keys[cell] = collector.keys
-        if self.inputs is not None:
+        if folder is not None:
             collector.write(name)
 
     def _replay(self, cell, name, folder, timings):
@@ -265,15 +315,112 @@ def outside_timings(answers_folder):
             and not isinstance(seconds, bool) and seconds >= 0}
 
 
+# ------------------------------------------------------- the inputs ---
+
+class InputsMismatch(RuntimeError):
+    """A lesson's inputs on disk are not the calls the judge lists."""
+
+
+def _input_files(folder):
+    """{name: path} of a lesson's input files: every entry of `folder`
+    but READY, FAILED, MANIFEST and temporary files (".*")."""
+    return {path.name: path for path in sorted(Path(folder).iterdir())
+            if not path.name.startswith(".")
+            and path.name not in (READY, FAILED, MANIFEST)}
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_manifest(folder, keys):
+    """FOLDER/MANIFEST: `keys` ({cell: call fingerprints}) and the SHA-256
+    of every input file, written whole."""
+    manifest = {"calls": keys,
+                "files": {name: _sha256(path) for name, path
+                          in _input_files(folder).items()}}
+    text = json.dumps(manifest, indent=1).encode("utf-8")
+    answers.write_whole(Path(folder) / MANIFEST,
+                        lambda file: file.write(text))
+
+
+def verify_inputs(folder, listed, keys):
+    """Check that the inputs in `folder` are the calls just listed (their
+    files in `listed`, their fingerprints `keys`); InputsMismatch if not.
+
+    Checked: the manifest's fingerprints equal `keys`; the same files are
+    in both folders; every file in `folder` still has the SHA-256 the
+    manifest gave it when it was written; the JSON files are byte for
+    byte and the arrays value for value those just listed. (A saved Keras
+    model's bytes differ from save to save; its weights are in the
+    fingerprints and its bytes in the manifest.) With the same seed, a
+    difference means the files were changed or a bug: no submission can
+    be judged fairly on them.
+    """
+    folder, listed = Path(folder), Path(listed)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(
+            encoding="utf-8"))
+        recorded = dict(manifest["files"])
+        calls = manifest["calls"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputsMismatch(f"{folder.name}: {MANIFEST} is unreadable "
+                             f"({type(error).__name__}: {error})") from None
+    problems = []
+    if calls != keys:
+        problems.append("the calls' fingerprints differ from the "
+                        "manifest's")
+    on_disk, fresh = _input_files(folder), _input_files(listed)
+    for name in sorted((set(fresh) | set(recorded)) - set(on_disk)):
+        problems.append(f"{name} is missing")
+    for name in sorted(set(on_disk) - set(fresh)):
+        problems.append(f"{name} is not one of the listed inputs")
+    for name in sorted(set(on_disk) - set(recorded)):
+        problems.append(f"{name} is not in the manifest")
+    for name, path in on_disk.items():
+        if name not in recorded or name not in fresh:
+            continue
+        if not path.is_file() or path.is_symlink():
+            problems.append(f"{name} is not a regular file")
+        elif _sha256(path) != recorded[name]:
+            problems.append(f"{name} changed since it was written")
+        elif not _same_content(path, fresh[name]):
+            problems.append(f"{name} holds other calls than those listed")
+    if problems:
+        raise InputsMismatch(
+            f"the inputs of {folder.name} are not the calls this judge "
+            "lists with the run's seed: " + "; ".join(problems[:5]) +
+            " (changed files or a bug)")
+
+
+def _same_content(path, fresh):
+    """True if input file `path` holds what `fresh` (just written) holds."""
+    if path.suffix == ".json":
+        return path.read_bytes() == fresh.read_bytes()
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as old, \
+                np.load(fresh, allow_pickle=False) as new:
+            return sorted(old.files) == sorted(new.files) and all(
+                old[key].dtype == new[key].dtype and
+                old[key].shape == new[key].shape and
+                old[key].tobytes() == new[key].tobytes()
+                for key in old.files)
+    return True
+
+
 # ------------------------------------------------------------- server ---
 
 def serve(lessons, seed, inputs, solutions=None, stream_in=None,
           stream_out=None):
     """Collect every lesson's calls, then judge requests line by line.
 
-    A request is {"lesson", "answers" (folder), "library_findings"}; the
-    reply is {"results": ...} or {"error": ...}. The protocol uses the
-    original standard output; everything printed otherwise goes to
+    The ready line says, for each lesson, whether its inputs were
+    "written" or (a judge started again in the run) "verified". A request
+    is {"lesson", "answers" (folder), "library_findings"}; the reply is
+    {"results": ...} or {"error": ...}. After a MemoryError (the judge's
+    address space is capped) the reply also says {"restart": true} and
+    the judge ends: a fresh one takes the next request. The protocol uses
+    the original standard output; everything printed otherwise goes to
     standard error.
     """
     stream_in = stream_in or sys.stdin
@@ -300,7 +447,9 @@ def serve(lessons, seed, inputs, solutions=None, stream_in=None,
     stream_out.write(json.dumps({
         "ready": True, "seconds": round(time.perf_counter() - started, 2),
         "calls": {lesson: sum(len(keys) for keys in judge.keys.values())
-                  for lesson, judge in judges.items()}}) + "\n")
+                  for lesson, judge in judges.items()},
+        "inputs": {lesson: judge.inputs_state
+                   for lesson, judge in judges.items()}}) + "\n")
     stream_out.flush()
     for line in stream_in:
         if not line.strip():
@@ -312,12 +461,18 @@ def serve(lessons, seed, inputs, solutions=None, stream_in=None,
             with use_language(request.get("language", ENGLISH)):
                 reply = {"results": judge.judge(
                     request["answers"], request.get("library_findings"))}
+        except MemoryError as error:
+            # Over the address-space cap: whatever half-made state this
+            # left is not trusted with the next submission.
+            reply = {"error": f"MemoryError: {error}", "restart": True}
         except Exception as error:  # one bad request never ends the run
             reply = {"error": f"{type(error).__name__}: {error}"}
         reply["seconds"] = round(time.perf_counter() - started, 2)
         reply["trainings"] = trainings_since_last()
         stream_out.write(json.dumps(reply) + "\n")
         stream_out.flush()
+        if reply.get("restart"):
+            return
 
 
 def trainings_since_last():
@@ -333,8 +488,15 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--inputs", required=True)
     parser.add_argument("--solutions")
+    parser.add_argument("--memory-mb", type=int, required=True,
+                        help="address-space cap, MiB (0: none)")
     parser.add_argument("lessons", nargs="+")
     args = parser.parse_args(argv)
+    from trusted_grader import sandbox
+
+    # Before TensorFlow or any answer is loaded. Not a process cap: the
+    # judge runs no learner code, and TensorFlow starts many threads.
+    sandbox.set_limits(args.memory_mb, pids_max=0)
     serve(args.lessons, args.seed, args.inputs, args.solutions)
 
 

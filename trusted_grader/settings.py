@@ -17,7 +17,20 @@ class GradingSettings(HasTraits):
     timeout = Int(120, help="seconds per notebook cell")
     memory_mb = Int(6144, help="address-space cap per kernel, MiB")
     notebook_timeout = Int(900, help="seconds per notebook, all steps")
-    judge_timeout = Int(600, help="seconds the judge may take a notebook")
+    # An honest lesson-04 judging, one training included, took 5 s on 2
+    # idle cores and up to 52 s on 2 cores shared by other work (load 7).
+    judge_timeout = Int(120, help="seconds the judge may take one notebook "
+                                  "(then: grading_error, a fresh judge)")
+    judge_start_timeout = Int(
+        300, help="seconds the judge may take to start: list every "
+                  "lesson's calls and write (or check) their inputs")
+    # The judge's peak address space (VmPeak, 2 cores, 20 threads) judging
+    # the four lessons' honest answers: 1.6-1.7 GiB (resident 0.9-1.0
+    # GiB); judging a lesson-04 model of 22 million parameters (the judge
+    # loads up to 24 million, model_limits): 2.4 GiB (resident 1.8 GiB).
+    # Each thread adds 8 MiB, and TensorFlow starts more on more cores.
+    judge_memory_mb = Int(4096, help="address-space cap of the judge, MiB "
+                                     "(0: none)")
     seed = Int(None, allow_none=True,
                help="seed of the hidden inputs (default: a fresh one)")
     solutions = Unicode(str(SOLUTIONS), help="the instructor's solutions")

@@ -130,8 +130,8 @@ def autograde(spec):
         from_scratch.discard(spec)
     result.setdefault("cell_errors", {}).update(second["cell_errors"])
     result["seconds"]["from_scratch"] = second["seconds"]
-    if second["problem"]:
-        result["from_scratch_problem"] = second["problem"]
+    result["from_scratch"] = {"timings": second["timings"],
+                              "problem": second["problem"]}
     if autograded_path(spec).is_file():  # safe even where finish won't run
         sanitize.sanitize_file(autograded_path(spec), language)
     return result
