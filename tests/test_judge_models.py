@@ -418,7 +418,8 @@ def test_a_heavy_robust_cnn_is_not_trained(keras, fresh_trainings):
     results = judged(check04, "build_robust_cnn", heavy)
     line = case_line(results, "build_robust_cnn", TRAINED_CASE)
     assert line.startswith(FAIL_MARK)
-    assert "floating-point operations, over the limit of 16,000,000" in line
+    assert ("floating-point operations, over the limit of "
+            f"{model_limits.ROBUSTNESS_TRIAL.flops:,}") in line
     assert results["hidden_build_robust_cnn"]["score"] == 2.0
     assert fresh_trainings == {}
 
