@@ -75,6 +75,15 @@ def run_grading(root, source, output, *options):
         return result, list(csv.DictReader(file))
 
 
+def grade_class(root, notebooks, folder, output, *options):
+    """Write `notebooks` ({"<student>_<lesson>": notebook}) to FOLDER and
+    grade them into OUTPUT; {(student, lesson): grades.csv row}."""
+    for name, notebook in notebooks.items():
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    _, rows = run_grading(root, folder, output, *options)
+    return {(row["student"], row["lesson"]): row for row in rows}
+
+
 def exercise_points(output, student, lesson, exercise):
     """(visible, hidden) points of one exercise in a graded OUTPUT folder,
     from its gradebook."""

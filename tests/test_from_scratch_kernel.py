@@ -17,9 +17,9 @@ import pytest
 from helpers import (
     cell,
     exercise_points,
+    grade_class,
     judge_output,
     lesson_notebook,
-    run_grading,
 )
 
 from trusted_grader import sandbox
@@ -190,7 +190,6 @@ def with_lesson03_thread(root):
 
 @pytest.fixture(scope="module")
 def graded(root, tmp_path_factory):
-    import nbformat
 
     folder = tmp_path_factory.mktemp("from-scratch")
     setup_index = lesson_notebook(root, "solutions", LESSON02).cells.index(
@@ -218,12 +217,9 @@ def graded(root, tmp_path_factory):
                                                LESSON02),
         f"thread_{LESSON03}": with_lesson03_thread(root),
     }
-    for name, notebook in notebooks.items():
-        nbformat.write(notebook, folder / f"{name}.ipynb")
     output = tmp_path_factory.mktemp("graded-from-scratch")
-    _, rows = run_grading(root, folder, output, "--jobs", "2", "--seed",
-                          "11")
-    return output, {(row["student"], row["lesson"]): row for row in rows}
+    return output, grade_class(root, notebooks, folder, output, "--jobs",
+                               "2", "--seed", "11")
 
 
 def hidden_output(output, student, lesson, exercise):

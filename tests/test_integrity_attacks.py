@@ -18,9 +18,9 @@ import pytest
 from helpers import (
     cell,
     exercise_points,
+    grade_class,
     judge_output,
     lesson_notebook,
-    run_grading,
 )
 from test_adversarial import hard_coded_source
 
@@ -149,12 +149,9 @@ def graded(root, tmp_path_factory):
         f"bhonest_{LESSON01}": lesson_notebook(root, "solutions", LESSON01),
         f"lookup_{LESSON02}": lookup_notebook(root),
     }
-    for name, notebook in notebooks.items():
-        nbformat.write(notebook, folder / f"{name}.ipynb")
     output = tmp_path_factory.mktemp("graded-integrity-attacks")
-    _, rows = run_grading(root, folder, output, "--jobs", "2", "--seed",
-                          "21")
-    return output, {(row["student"], row["lesson"]): row for row in rows}
+    return output, grade_class(root, notebooks, folder, output, "--jobs",
+                               "2", "--seed", "21")
 
 
 def judge_seconds(output, student, lesson):

@@ -169,11 +169,8 @@ def _short_temp():
 
 
 @contextlib.contextmanager
-def _jupyter_path(path, runtime):
-    """The second kernel's Jupyter folders, and grading mode (as nbgrader
-    sets it while it autogrades)."""
-    values = {"JUPYTER_PATH": path, "JUPYTER_RUNTIME_DIR": runtime,
-              "NBGRADER_EXECUTION": "autograde"}
+def environment_set(values):
+    """os.environ with `values` set while the block runs, then as it was."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
@@ -184,6 +181,14 @@ def _jupyter_path(path, runtime):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _jupyter_path(path, runtime):
+    """The second kernel's Jupyter folders, and grading mode (as nbgrader
+    sets it while it autogrades)."""
+    return environment_set({"JUPYTER_PATH": path,
+                            "JUPYTER_RUNTIME_DIR": runtime,
+                            "NBGRADER_EXECUTION": "autograde"})
 
 
 def _belongs_to(name, cells):

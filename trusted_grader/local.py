@@ -26,6 +26,7 @@ from pathlib import Path
 from autograder import recorder
 from autograder.feedback import LibraryWatch, library_references
 from trusted_grader import sandbox
+from trusted_grader.from_scratch import environment_set
 from trusted_grader.judge import TIMINGS_FILE, LessonJudge
 
 _judges = {}
@@ -42,21 +43,11 @@ def lesson_judge(lesson, seed, folder):
     return _judges[key]
 
 
-@contextlib.contextmanager
 def grading_environment(inputs, answers):
-    names = {"NBGRADER_EXECUTION": "autograde",
-             recorder.INPUTS_VARIABLE: str(inputs),
-             recorder.ANSWERS_VARIABLE: str(answers)}
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(names)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    """The kernel's environment variables while it records answers."""
+    return environment_set({"NBGRADER_EXECUTION": "autograde",
+                            recorder.INPUTS_VARIABLE: str(inputs),
+                            recorder.ANSWERS_VARIABLE: str(answers)})
 
 
 def without_libraries(func):
