@@ -500,3 +500,29 @@ def test_the_solutions_keep_their_points(ref):
     results = judged(check01, "build_dense_model", dense)
     assert case_line(results, "build_dense_model", TOY_CASE).startswith(
         PASS_MARK)
+
+
+def test_the_toy_training_is_shared_only_by_the_same_design(keras):
+    """Lesson 01's toy training is kept per design for the run: a model
+    that differs from the honest one only in its learning rate (0: it
+    cannot learn) fails although its honest twin was trained first, and
+    the honest design, judged again, keeps its pass without a new
+    training."""
+    from trusted_grader.hidden import lesson01 as hidden01
+
+    dense = reference.load("01_dense_translation").build_dense_model
+
+    def frozen(num_pixels=784, num_classes=10):
+        model = dense(num_pixels, num_classes)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.0),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    marks = []
+    for build in (dense, frozen, dense):
+        results = judged(check01, "build_dense_model", build)
+        marks.append(case_line(results, "build_dense_model", TOY_CASE)[0])
+        if build is dense and len(marks) == 1:
+            trained = len(hidden01._toy_accuracies)
+    assert marks == [PASS_MARK[0], FAIL_MARK[0], PASS_MARK[0]]
+    assert len(hidden01._toy_accuracies) == trained + 1

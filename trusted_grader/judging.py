@@ -58,8 +58,11 @@ class JudgeServer:
     judge's bounds (judge_timeout, judge_start_timeout, judge_memory_mb).
     """
 
-    def __init__(self, lessons, work, settings):
+    def __init__(self, lessons, work, settings, name="judge"):
         self.settings = settings
+        self.lessons = list(lessons)
+        # Judges of one run share the inputs folder (each writes only its
+        # own lessons' subfolders) and keep logs of their own.
         self.folder = Path(work) / "judge"
         self.inputs = self.folder / "inputs"
         self.units = Path(work) / "units"
@@ -79,7 +82,7 @@ class JudgeServer:
         self.failure = None  # the JudgeStartFailed, once it happened
         self.watcher = None
         self.starts = 0
-        self.log_path = self.folder.parent / "judge.log"
+        self.log_path = self.folder.parent / f"{name}.log"
         self.log_offset = 0
         # Where the grader finds the judge's log (grading copies it).
         self.log_hint = f"see logs/{self.log_path.name}"
@@ -169,7 +172,7 @@ class JudgeServer:
     def _mark_inputs_failed(self):
         """FAILED in each lesson's inputs folder without READY."""
         try:
-            for folder in self.inputs.iterdir():
+            for folder in (self.inputs / lesson for lesson in self.lessons):
                 if folder.is_dir() and not (folder / READY).exists():
                     (folder / FAILED).write_text(
                         str(self.failure)[:500], encoding="utf-8")
@@ -293,3 +296,49 @@ class JudgeServer:
             except (OSError, subprocess.TimeoutExpired):
                 process.kill()
                 process.wait()
+
+
+class JudgePanel:
+    """The run's judges, with JudgeServer's interface for the grading run.
+
+    When notebooks are graded in parallel (`settings.jobs` > 1), the
+    lesson named by `settings.own_judge`, whose judging trains the
+    submitted models (lesson 04: 9-14 s per new design), gets a judge
+    process of its own: judgings of the other lessons, 0.1-2 s each,
+    never queue behind its trainings (one 0.1 s lesson-02 judging waited
+    8.3 s in a one-submission run). Every other lesson shares one judge.
+    """
+
+    def __init__(self, lessons, work, settings):
+        alone = settings.own_judge
+        groups = [list(lessons)]
+        if settings.jobs > 1 and alone in lessons and len(lessons) > 1:
+            groups = [[lesson for lesson in lessons if lesson != alone],
+                      [alone]]
+        self.servers = [
+            JudgeServer(group, work, settings,
+                        name="judge" if number == 0 else f"judge-{group[0]}")
+            for number, group in enumerate(groups)]
+        self.inputs = self.servers[0].inputs
+        self._by_lesson = {lesson: server for server in self.servers
+                           for lesson in server.lessons}
+
+    def start(self):
+        for server in self.servers:
+            server.start()
+
+    def ready_or_starting(self):
+        for server in self.servers:
+            server.ready_or_starting()
+
+    def judge(self, lesson, answers, library_findings, language="en"):
+        return self._by_lesson[lesson].judge(lesson, answers,
+                                             library_findings, language)
+
+    def close(self):
+        for server in self.servers:
+            server.close()
+
+    @property
+    def log_paths(self):
+        return [server.log_path for server in self.servers]

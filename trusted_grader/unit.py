@@ -23,7 +23,13 @@ from pathlib import Path
 import nbformat
 
 from autograder.messages import ENGLISH, t, use_language
-from trusted_grader import demo_cells, from_scratch, sandbox, sanitize
+from trusted_grader import (
+    demo_cells,
+    from_scratch,
+    gradebook_schema,
+    sandbox,
+    sanitize,
+)
 from trusted_grader.paths import COURSE_ROOT
 
 # Outputs longer than this are cut in the autograded notebook and feedback.
@@ -77,6 +83,7 @@ def load_config(spec):
 def make_api(spec):
     from nbgrader.apps import NbGraderAPI
 
+    gradebook_schema.install()  # no `alembic` subprocess per gradebook
     os.chdir(spec["root"])
     return NbGraderAPI(config=load_config(spec))
 
