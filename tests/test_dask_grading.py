@@ -84,6 +84,15 @@ def test_cluster_grades_like_the_local_pool(root, cluster, submissions,
         feedback = tmp_path / "feedback" / student / LESSON / f"{LESSON}.html"
         assert feedback.is_file()
     assert (tmp_path / "gradebook.db").is_file()
+    # The class report, with the mistake the judge named on a worker.
+    assert (tmp_path / "report.html").is_file()
+    assert "Looks like np.roll" in (tmp_path / "report" / "mistakes.csv") \
+        .read_text(encoding="utf-8")
+    # The cluster's units are recorded as the local pool's are: a run here
+    # into the same folder grades nothing again, and writes the same rows.
+    again, rerun_rows = grade(root, submissions, tmp_path)
+    assert rerun_rows == rows
+    assert "0 notebooks graded in this run, 3 reused" in again.stdout
 
 
 def _profiling(dask_worker):

@@ -11,6 +11,7 @@ Each attack earns nothing from what it attacks, costs the judge little,
 and the honest students keep every autograded point.
 """
 
+import json
 import re
 
 import nbformat
@@ -219,3 +220,20 @@ def test_looked_up_visible_answers_earn_nothing(graded):
     # conv_output_size is the honest solution's.
     assert exercise_points(output, "lookup", LESSON02,
                            "conv_output_size") == (1, 1)
+
+
+def test_lesson04_is_judged_apart_from_the_other_lessons(graded):
+    """With --jobs 2 lesson 04's trainings have a judge of their own
+    (judging.JudgePanel): two judges' logs, each ready for its own
+    lessons only, and every notebook of the run was judged."""
+    output, rows = graded
+    ready = {}
+    for name in ("judge.log", f"judge-{LESSON04}.log"):
+        text = (output / "logs" / name).read_text(encoding="utf-8")
+        line = re.search(r"^ready: (.*)$", text, re.M).group(1)
+        ready[name] = set(json.loads(line)["calls"])
+    assert ready == {"judge.log": {LESSON01, LESSON02},
+                     f"judge-{LESSON04}.log": {LESSON04}}
+    for (student, lesson), row in rows.items():
+        if row["status"] == "graded":
+            assert judge_seconds(output, student, lesson) >= 0

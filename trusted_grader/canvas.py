@@ -39,7 +39,9 @@ a Canvas id are never used. No column, or two, means the lesson's scores
 are not filled, and the summary says so.
 
 A cell gets grades.csv's score when the notebook the student submitted for
-that lesson was run or read and scored (`FILLED_STATUSES`). ``tampered``,
+that lesson was run or read and scored (`FILLED_STATUSES`); grades.csv's
+``score`` is after any late penalty (trusted_grader/lateness.py), so a
+``late`` row's cell gets the penalised score. ``tampered``,
 ``grading_error``, ``too_large`` and ``unsafe_path`` rows are held back
 for review (listed, cell unchanged); ``missing`` and ``duplicate`` rows
 leave the cell as exported, so a score entered earlier is never replaced
@@ -52,7 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 OUTPUT_NAME = "canvas_gradebook.csv"
-FILLED_STATUSES = ("graded", "timeout", "kernel_died", "invalid_notebook")
+FILLED_STATUSES = ("graded", "late", "timeout", "kernel_died",
+                   "invalid_notebook")
 HELD_STATUSES = ("tampered", "grading_error", "too_large", "unsafe_path")
 LOGIN_COLUMNS = ("SIS Login ID", "Login ID")
 STUDENT_COLUMNS = {"Student", "LastName", "FirstName", "ID", "SIS User ID",

@@ -4,17 +4,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from trusted_grader import canvas, expected_files, grading
+from trusted_grader import canvas, expected_files, grading, resume
 from trusted_grader.settings import (
     GradingSettings,
+    option_choices,
     option_defaults,
     option_type,
 )
 
 GRADE_OPTIONS = ("jobs", "output", "timeout", "memory_mb", "seed",
                  "judge_timeout", "judge_start_timeout", "judge_memory_mb",
+                 "own_judge",
                  "max_notebook_mb", "max_archive_mb", "max_archive_members",
-                 "solutions", "scheduler", "db_url")
+                 "solutions", "scheduler", "db_url",
+                 # late work (trusted_grader/lateness.py)
+                 "deadline", "extensions", "late_percent_per_day",
+                 "late_max_percent", "late_cutoff_days", "late_rounding",
+                 "late_grace_minutes", "zip_timezone")
 
 
 def main(argv=None):
@@ -43,16 +49,19 @@ def main(argv=None):
         default, help_text = defaults[name]
         grade_parser.add_argument(
             "--" + name.replace("_", "-"), dest=name, default=default,
-            type=option_type(name),
+            type=option_type(name), choices=option_choices(name),
             help=f"{help_text} (default {default})")
     grade_parser.add_argument(
         "--canvas-gradebook", metavar="FILE", default=None,
         help=defaults["canvas_gradebook"][1])
+    grade_parser.add_argument("--regrade", action="store_true",
+                              help=defaults["regrade"][1])
     args = parser.parse_args(argv)
     if args.command == "grade":
         settings = GradingSettings(
             **{name: getattr(args, name) for name in GRADE_OPTIONS})
         settings.canvas_gradebook = args.canvas_gradebook
+        settings.regrade = args.regrade
         return run_grade(args.submissions, settings)
     if args.command == "expected":
         if args.check:
@@ -80,6 +89,7 @@ def run_grade(source, settings):
         print(f"grading failed: {error}", file=sys.stderr)
         return 2
     print(grading.summary_table(entries))
+    print("\n" + resume.summary(entries))
     print(f"\n{len(entries)} rows written to {settings.output}/grades.csv; "
           f"feedback in {settings.output}/feedback/")
     if export is not None:

@@ -24,6 +24,11 @@ says so (before it runs the unit's notebook if the judge has already
 ended), and the run stops with that cause (`judging.JudgeStartFailed`):
 the course or the worker's environment is broken, and nothing could be
 judged there.
+
+The coordinator records each returned unit in the output folder's state
+at once (`resume.UnitStore.save`), as the local pool does, so a run on a
+cluster resumes and re-runs like a local one, and the two reuse each
+other's grades.
 """
 
 import atexit
@@ -194,7 +199,7 @@ def grade_remotely(request):
                                       run.judge, run.settings)
         return {"entry": {name: getattr(entry, name) for name in
                           ("status", "detail", "score", "max_score",
-                           "needs_manual_grade")},
+                           "needs_manual_grade", "extra")},
                 "files": _unit_files(root),
                 "log": _read(run.base / "logs" /
                              f"{student}_{lesson}.log"),
@@ -247,9 +252,12 @@ def connect(settings, lessons):
     return client
 
 
-def grade_all(client, gradable, work, settings, output, lessons, template):
+def grade_all(client, gradable, work, settings, output, lessons, template,
+              store=None):
     """Grade `gradable` entries through `client` (from `connect`);
-    `template` is the run's template course folder. Closes the client."""
+    `template` is the run's template course folder. Each unit that ends is
+    recorded in `store` (a resume.UnitStore) at once, as locally. Closes
+    the client."""
     from distributed import as_completed
     from tqdm import tqdm
 
@@ -296,9 +304,12 @@ def grade_all(client, gradable, work, settings, output, lessons, template):
                 entry.detail = (f"failed {ATTEMPTS} times on the cluster: "
                                 f"{type(error).__name__}: {error}"[:500])
                 grading.write_log(work, entry, [entry.detail])
+                root = None
             else:
-                _accept(result, entry, work, output)
+                root = _accept(result, entry, work, output)
                 protections.add(result["protection"])
+            if store is not None:
+                store.save(entry, root)
             bar.update(1)
     finally:
         bar.close()
@@ -313,7 +324,10 @@ def _accept(result, entry, work, output):
     from trusted_grader import grading
 
     for name, value in result["entry"].items():
-        setattr(entry, name, value)
+        if name == "extra":
+            entry.extra.update(value)
+        else:
+            setattr(entry, name, value)
     root = work / "units" / f"{entry.student}__{entry.lesson}"
     shutil.rmtree(root, ignore_errors=True)
     for relative, data in result["files"].items():
@@ -324,3 +338,4 @@ def _accept(result, entry, work, output):
         target.write_bytes(data)
     grading.write_log(work, entry, [result["log"]])
     grading.copy_feedback(root, entry.student, entry, output)
+    return root

@@ -6,14 +6,20 @@ Every submitted notebook (one student's lesson) is graded in a private
 nbgrader course folder with its own copy of the gradebook, so `--jobs N`
 grades N notebooks at once without two processes ever writing one SQLite
 file (nbgrader's FAQ warns against that). The notebook's kernel only
-records answers to the run's hidden inputs; one judge process per run
-(`judging.JudgeServer`) scores them, and a last step writes its points
-into the gradebook and its messages into the feedback.
+records answers to the run's hidden inputs; the run's judge processes
+(`judging.JudgePanel`: one, or two with --jobs above 1, lesson 04's
+trainings in a judge of their own) score them, and a last step writes
+their points into the gradebook and their messages into the feedback.
 The results are then written, by this process alone, to DIR/grades.csv,
 DIR/feedback/<student>/<lesson>/<lesson>.html and DIR/gradebook.db (one
 gradebook with every submission, for the formgrader's manual grading).
 With `--db-url URL` that gradebook is also written into a shared database,
 e.g. PostgreSQL for a formgrader on JupyterHub (`merge.publish`).
+
+Each unit is recorded in DIR/state/ as soon as it is graded, and a later
+run into DIR grades only what changed since (`resume`); a run killed
+midway resumes there. With `--deadline`, late submissions get the
+penalty rule of the settings (`lateness`): grades.csv's score is after it.
 """
 
 import contextlib
@@ -30,15 +36,29 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from trusted_grader import judging, sandbox, submissions, unit
+from trusted_grader import (
+    judging,
+    lateness,
+    resume,
+    sandbox,
+    submissions,
+    unit,
+)
 from trusted_grader.settings import GradingSettings
 
+# `score` is after any late penalty (lateness.py); graded_at says when the
+# row's grade was made (an earlier run's, when it was reused: resume.py).
 CSV_COLUMNS = ["student", "lesson", "score", "max_score", "status",
-               "needs_manual_grade", "detail"]
+               "needs_manual_grade", "detail", *lateness.LATE_COLUMNS,
+               "graded_at"]
 KERNEL_DIED_SIGNS = ("DeadKernelError", "Kernel died", "kernel died",
                      "Kernel has died", "KernelDied")
 STATUSES = {
     "graded": "executed and scored",
+    "late": "graded, but submitted after the deadline (the student's "
+            "extension and the grace period included): score is after "
+            "the late penalty; the late columns say by how much. Rows of "
+            "other statuses keep them and get the same late columns",
     "timeout": "a cell ran past the per-cell time limit; scored as run",
     "kernel_died": "the kernel died (memory cap, os._exit, crash)",
     "grading_error": "nbgrader failed on this notebook; see detail",
@@ -82,7 +102,7 @@ def run_unit(command, spec, timeout=None):
     root = Path(spec["root"])
     log_path = root / "worker.log"
     process = workers().Process(
-        target=unit.run_in_child,
+        target=_unit_in_child,
         args=(command, spec, str(log_path), str(Path(sys.executable).parent)))
     process.start()
     process.join(timeout)
@@ -102,6 +122,31 @@ def run_unit(command, spec, timeout=None):
         if log_path.is_file() else ""
     result["returncode"] = process.exitcode
     return result
+
+
+def _unit_in_child(command, spec, log_path, path_prefix):
+    """unit.run_in_child, in a worker that dies with the process that
+    forked it. The worker leads a process group of its own (so that a
+    timeout kills it with its kernel), which a `kill -9` of the grading
+    command's process group does not reach: without this, a killed run's
+    notebooks would go on running, and writing into the output folder,
+    beside the run that resumes it. Its kernel dies with it (bubblewrap's
+    --die-with-parent)."""
+    _die_with_parent()
+    unit.run_in_child(command, spec, log_path, path_prefix)
+
+
+def _die_with_parent():
+    """Linux's PR_SET_PDEATHSIG: SIGKILL when the parent process ends."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent ended before prctl took effect
+        os._exit(1)
 
 
 def prepare_template(work, solutions, lessons, timeout):
@@ -162,6 +207,8 @@ def grade_notebook(entry, template, work, judge, settings):
             log.append(f"judge: {judged['seconds']} s, trainings "
                        f"{judged.get('trainings')}")
             spec["judgement"] = judged["results"]
+            # Also the class report's: the mistakes the judge named.
+            entry.extra["judgement"] = judged["results"]
             spec["cell_errors"] = result.get("cell_errors", {})
             finished = run_unit("finish", spec, settings.notebook_timeout)
             log += [finished["process_log"],
@@ -299,8 +346,14 @@ def copy_feedback(root, student, entry, output):
         shutil.copy(source, target / source.name)
 
 
-def write_csv(entries, path):
-    with open(path, "w", newline="", encoding="utf-8") as file:
+def write_csv(entries, path, rule=None):
+    """grades.csv, whole or not at all: written beside it, then renamed
+    (a run killed meanwhile leaves the last one). `rule`: the run's
+    lateness.Policy."""
+    rule = rule or lateness.Policy()
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.partial")
+    with open(temporary, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(CSV_COLUMNS)
         for entry in entries:
@@ -309,8 +362,10 @@ def write_csv(entries, path):
                 "" if entry.score is None else f"{entry.score:g}",
                 "" if entry.max_score is None else f"{entry.max_score:g}",
                 entry.status, "yes" if entry.needs_manual_grade else "no",
-                entry.detail,
+                entry.detail, *lateness.csv_values(entry, rule),
+                entry.extra.get("graded_at", ""),
             ])
+    os.replace(temporary, path)
 
 
 def summary_table(entries):
@@ -351,23 +406,25 @@ def grade(source, settings=None, **overrides):
     traits (e.g. jobs=2).
     """
 
-    from trusted_grader import merge
+    from trusted_grader import merge, report
 
     settings = settings or GradingSettings()
     for name, value in overrides.items():
         settings.set_trait(name, value)
     settings.solutions = str(Path(settings.solutions).resolve())
-    if settings.seed is None:
-        settings.seed = secrets.randbits(31)
     solutions = Path(settings.solutions)
     output = Path(settings.output).resolve()
     lessons = lesson_ids(solutions)
+    # Bad late-work settings stop the run before anything is graded.
+    rule = lateness.policy(settings, lessons)
+    seed_origin = _choose_seed(settings, output)
     if settings.db_url:  # a wrong URL or database stops the run at once
         merge.check_database(settings.db_url)
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         scratch = Path(scratch)
-        source, refused = Path(source), []
+        source, refused, archive = Path(source), [], None
         if source.is_file() and source.suffix == ".zip":
+            archive = source
             source, refused = submissions.extract_zip(
                 source, scratch / "unzipped", settings.limits(), lessons)
         elif not source.is_dir():
@@ -375,62 +432,118 @@ def grade(source, settings=None, **overrides):
                 f"{source}: expected a folder or a .zip of submissions")
         gradable, others = submissions.collect(source, lessons,
                                                settings.limits(), refused)
-        for name in ("feedback", "work", "logs"):
-            shutil.rmtree(output / name, ignore_errors=True)
-        output.mkdir(parents=True, exist_ok=True)
-        work = output / "work"
+        times = lateness.submission_times(
+            gradable, archive, source, lateness.zip_zone(
+                settings.zip_timezone), settings.max_archive_members)
         # Later lessons train more: their inputs first, their notebooks
         # first (longest job first).
         found = sorted({entry.lesson for entry in gradable}, reverse=True)
-        if settings.progress:
-            where = (f"on the Dask cluster at {settings.scheduler}"
-                     if settings.scheduler else "here")
-            print(f"grading {where}; {sandbox.protection_summary()}",
-                  file=sys.stderr)
-            print(f"hidden inputs from seed {settings.seed} (repeat with "
-                  f"--seed {settings.seed})", file=sys.stderr)
-        if settings.scheduler:
-            from trusted_grader import cluster
-
-            # Workers judge with their own judge, which they start while
-            # this builds the template for the merged gradebook.
-            client = cluster.connect(settings, found)
-            template = prepare_template(work, solutions, found,
-                                        settings.timeout)
-            cluster.grade_all(client, gradable, work, settings, output,
-                              found, template)
-        else:
-            template = _grade_here(gradable, work, solutions, found,
-                                   settings, output)
-        entries = sorted(gradable + others,
-                         key=lambda e: (e.student, e.lesson, e.status))
-        fill_zero_scores(entries, template)
-        merge.merge_gradebooks(template, work / "units", output)
-        sandbox.remove_stale_cgroups()
-        write_csv(entries, output / "grades.csv")
-        shutil.rmtree(work, ignore_errors=True)
+        output.mkdir(parents=True, exist_ok=True)
+        with resume.UnitStore(output, settings, found) as store:
+            entries = _grade_and_merge(gradable, others, store, settings,
+                                       seed_origin, found)
+            lateness.apply(entries, times, rule)
+            lateness.record_in_gradebook(output / "gradebook.db", entries,
+                                         rule)
+            write_csv(entries, output / "grades.csv", rule)
+            report.write_report(entries, settings, output)
+            shutil.rmtree(output / "work", ignore_errors=True)
+        for student in lateness.unused_extensions(rule, entries):
+            print(f"note: --extensions names {student}, who has no "
+                  "submission in this run", file=sys.stderr)
         if settings.db_url:  # the shared gradebook (merge.publish)
             merge.publish(output / "gradebook.db", settings.db_url)
     return entries
 
 
-def _grade_here(gradable, work, solutions, found, settings, output):
-    """Grade on this machine with `settings.jobs` at once; the template."""
-    judge = judging.JudgeServer(found, work, settings)
+def _choose_seed(settings, output):
+    """Set settings.seed if not given: the output folder's last run's
+    seed, so that its graded units stay valid (resume.py), else a fresh
+    one. Says where it came from."""
+    if settings.seed is not None:
+        return "given"
+    settings.seed = resume.stored_seed(output)
+    if settings.seed is not None:
+        return "reused"
+    settings.seed = secrets.randbits(31)
+    return "fresh"
+
+
+def _grade_and_merge(gradable, others, store, settings, seed_origin,
+                     found):
+    """Grade the units `store` has no record of, then merge every unit's
+    gradebook into OUTPUT/gradebook.db; all rows, sorted."""
+    from trusted_grader import merge
+
+    output, solutions = store.output, Path(settings.solutions)
+    for name in ("feedback", "work", "logs"):
+        shutil.rmtree(output / name, ignore_errors=True)
+    resume.remember_seed(output, settings.seed)
+    work = output / "work"
+    to_grade, reused = store.split(gradable)
+    judged = sorted({entry.lesson for entry in to_grade}, reverse=True)
+    if settings.progress:
+        where = (f"on the Dask cluster at {settings.scheduler}"
+                 if settings.scheduler else "here")
+        print(f"grading {len(to_grade)} notebooks {where}; "
+              f"{sandbox.protection_summary()}", file=sys.stderr)
+        if reused:
+            print(f"{len(reused)} notebooks unchanged since their grade in "
+                  f"{store.folder}: reused (--regrade grades them again)",
+                  file=sys.stderr)
+        origin = {"reused": ", the output folder's earlier runs' seed",
+                  "fresh": ", a fresh one"}.get(seed_origin, "")
+        print(f"hidden inputs from seed {settings.seed}{origin} (repeat "
+              f"with --seed {settings.seed})", file=sys.stderr)
+
+    def make_template():
+        return store.template(found, lambda: prepare_template(
+            work, solutions, found, settings.timeout))
+
+    if not to_grade:
+        template = make_template()
+    elif settings.scheduler:
+        from trusted_grader import cluster
+
+        # Workers judge with their own judge, which they start while
+        # this builds the template for the merged gradebook.
+        client = cluster.connect(settings, judged)
+        template = make_template()
+        cluster.grade_all(client, to_grade, work, settings, output,
+                          judged, template, store)
+    else:
+        template = _grade_here(to_grade, work, judged, make_template,
+                               settings, output, store)
+    entries = sorted(gradable + others,
+                     key=lambda e: (e.student, e.lesson, e.status))
+    fill_zero_scores(entries, template)
+    merge.merge_gradebooks(template, work / "units", output,
+                           roots=store.merge_roots(gradable, work))
+    sandbox.remove_stale_cgroups()
+    return entries
+
+
+def _grade_here(gradable, work, judged, make_template, settings, output,
+                store):
+    """Grade on this machine with `settings.jobs` at once, judging the
+    lessons `judged`; the template."""
+    judge = judging.JudgePanel(judged, work, settings)
     try:
-        template = _prepare(work, solutions, found, settings, judge)
-        _grade_all(gradable, template, work, judge, settings, output)
+        template = _prepare(judge, judged, make_template)
+        _grade_all(gradable, template, work, judge, settings, output, store)
     finally:
         judge.close()
         (output / "logs").mkdir(exist_ok=True)
-        if judge.log_path.is_file():
-            shutil.copy(judge.log_path, output / "logs" / "judge.log")
+        for log_path in judge.log_paths:
+            if log_path.is_file():
+                shutil.copy(log_path, output / "logs" / log_path.name)
     return template
 
 
-def _prepare(work, solutions, lessons, settings, judge):
-    """The template gradebook, built while the judge starts (it lists the
-    calls and writes their inputs). A judge that could not start by then
+def _prepare(judge, lessons, make_template):
+    """The template gradebook, built (or found in the output folder's
+    state) while the judge starts (it lists the calls and writes their
+    inputs). A judge that could not start by then
     (an import that fails in its sandbox: it ends within seconds) raises
     judging.JudgeStartFailed, a RuntimeError naming the cause, before any
     notebook runs. Notebooks do not wait for the judge to be ready
@@ -439,7 +552,7 @@ def _prepare(work, solutions, lessons, settings, judge):
     (`JudgeServer.ready_or_starting`)."""
     if lessons:
         judge.start()
-    template = prepare_template(work, solutions, lessons, settings.timeout)
+    template = make_template()
     if lessons:
         judge.ready_or_starting()
     return template
@@ -452,7 +565,10 @@ def _grade_while_judged(entry, template, work, judge, settings):
     return grade_notebook(entry, template, work, judge, settings)
 
 
-def _grade_all(gradable, template, work, judge, settings, output):
+def _grade_all(gradable, template, work, judge, settings, output,
+               store=None):
+    """Grade `gradable` with `settings.jobs` at once; each unit that ends
+    is recorded in `store` (a resume.UnitStore) at once."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(gradable), unit="notebook",
@@ -478,7 +594,10 @@ def _grade_all(gradable, template, work, judge, settings, output):
             except Exception as error:  # keep the batch going
                 entry.status = "grading_error"
                 entry.detail = f"{type(error).__name__}: {error}"
+                root = None
             else:
                 copy_feedback(root, entry.student, entry, output)
+            if store is not None:
+                store.save(entry, root)
             bar.update(1)
     bar.close()

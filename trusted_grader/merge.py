@@ -40,16 +40,20 @@ URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
 LOCK_KEY = 0x6E626772  # "nbgr"
 
 
-def merge_gradebooks(template, units_dir, output):
+def merge_gradebooks(template, units_dir, output, roots=None):
+    """OUTPUT/gradebook.db and OUTPUT/autograded/ from the unit folders
+    `roots` (default: every folder in `units_dir`)."""
     output = Path(output)
     merged = output / "gradebook.db"
     merged.unlink(missing_ok=True)
     shutil.copy(Path(template) / "gradebook.db", merged)
     shutil.rmtree(output / "autograded", ignore_errors=True)
-    if not Path(units_dir).is_dir():
-        return merged
+    if roots is None:
+        if not Path(units_dir).is_dir():
+            return merged
+        roots = sorted(Path(units_dir).iterdir())
     with Gradebook(f"sqlite:///{merged}") as target:
-        for root in sorted(Path(units_dir).iterdir()):
+        for root in roots:
             source_db = root / "gradebook.db"
             if not source_db.is_file():
                 continue
@@ -76,8 +80,13 @@ def copy_submissions(source, target):
             with contextlib.suppress(MissingEntry):
                 target.remove_submission(lesson, student.id)
             target.add_submission(lesson, student.id,
-                                  timestamp=submission.timestamp)
+                                  timestamp=submission.timestamp,
+                                  extension=submission.extension)
             for notebook in submission.notebooks:
+                # The late penalty in points (trusted_grader.lateness).
+                target.find_submission_notebook(
+                    notebook.name, lesson, student.id
+                ).late_submission_penalty = notebook.late_submission_penalty
                 for grade in notebook.grades:
                     merged = target.find_grade(grade.name, notebook.name,
                                                lesson, student.id)
@@ -166,10 +175,9 @@ def _venv_on_path():
 @functools.cache
 def nbgrader_revision():
     """The alembic revision of the schema this nbgrader writes."""
-    from nbgrader.api import get_alembic_version
+    from trusted_grader.gradebook_schema import alembic_head
 
-    with _venv_on_path():
-        return get_alembic_version()
+    return alembic_head()
 
 
 def check_database(db_url):
@@ -268,10 +276,12 @@ def copy_lessons(source, target):
     cells, in `target`, as nbgrader's generate_assignment would."""
     for assignment in source.assignments:
         try:
-            target.find_assignment(assignment.name)
+            existing = target.find_assignment(assignment.name)
         except MissingEntry:
-            target.add_assignment(assignment.name,
-                                  course_id=assignment.course_id)
+            existing = target.add_assignment(assignment.name,
+                                             course_id=assignment.course_id)
+        if assignment.duedate is not None:  # the run's --deadline
+            existing.duedate = assignment.duedate
         for notebook in assignment.notebooks:
             copy_notebook(notebook, assignment.name, target)
 

@@ -4,7 +4,7 @@ The command line (`python -m autograder grade --help`) is built from these
 traits, and the object travels whole to every step that needs a setting.
 """
 
-from traitlets import HasTraits, Int, Unicode
+from traitlets import Bool, Enum, Float, HasTraits, Int, Unicode
 
 from trusted_grader.paths import SOLUTIONS
 
@@ -31,8 +31,16 @@ class GradingSettings(HasTraits):
     # Each thread adds 8 MiB, and TensorFlow starts more on more cores.
     judge_memory_mb = Int(4096, help="address-space cap of the judge, MiB "
                                      "(0: none)")
+    own_judge = Unicode(
+        "04_keras_cnn",
+        help="a lesson whose judging trains the submitted models: with "
+             "--jobs above 1 it has a judge process of its own, so that "
+             "other lessons' judgings never wait behind its trainings "
+             "('': one judge for every lesson)")
     seed = Int(None, allow_none=True,
-               help="seed of the hidden inputs (default: a fresh one)")
+               help="seed of the hidden inputs (default: the output "
+                    "folder's last run's, so that its grades can be "
+                    "reused; a fresh one for a new folder)")
     solutions = Unicode(str(SOLUTIONS), help="the instructor's solutions")
     progress = Int(1, help="show a progress bar (0: no)")
     canvas_gradebook = Unicode(
@@ -51,6 +59,33 @@ class GradingSettings(HasTraits):
     scheduler = Unicode(None, allow_none=True,
                         help="Dask scheduler address, e.g. tcp://host:8786: "
                              "grade on that cluster's workers")
+    regrade = Bool(False, help="grade every notebook again, even those "
+                               "unchanged since their grade in the output "
+                               "folder (trusted_grader/resume.py)")
+    # Late work (trusted_grader/lateness.py): none of these changes what a
+    # notebook scores before the penalty, so none causes a regrade.
+    deadline = Unicode(None, allow_none=True,
+                       help="ISO 8601 date-time with a time zone, e.g. "
+                            "2025-03-07T23:59+01:00: later submissions "
+                            "are late")
+    extensions = Unicode(None, allow_none=True,
+                         help="CSV of per-student extensions: a header "
+                              "row with student, extra_hours and/or "
+                              "deadline, optionally lesson")
+    late_percent_per_day = Float(10.0, help="percent of its score a late "
+                                            "submission loses per day")
+    late_max_percent = Float(100.0, help="at most this percent is taken")
+    late_cutoff_days = Float(None, allow_none=True,
+                             help="a submission more than this many days "
+                                  "late scores 0 (None: no cut-off)")
+    late_rounding = Enum(("started_days", "pro_rata"), "started_days",
+                         help="count every started day as a whole day, "
+                              "or the exact fraction")
+    late_grace_minutes = Float(0.0, help="submissions this many minutes "
+                                         "after the deadline are on time")
+    zip_timezone = Unicode("UTC", help="time zone of a zip's member times "
+                                       "(they have none), e.g. "
+                                       "Europe/Berlin")
 
     def limits(self):
         """The submission size limits, for `submissions`."""
@@ -70,4 +105,12 @@ def option_defaults():
 def option_type(name):
     """The Python type argparse converts a setting's value to."""
     trait = GradingSettings.class_traits()[name]
-    return str if isinstance(trait, Unicode) else int
+    if isinstance(trait, Float):
+        return float
+    return int if isinstance(trait, Int) else str
+
+
+def option_choices(name):
+    """The values a setting may take, or None for any of its type."""
+    trait = GradingSettings.class_traits()[name]
+    return list(trait.values) if isinstance(trait, Enum) else None
