@@ -214,6 +214,8 @@ def build_expected(ref):
         case["expected"] = ref.kernel_gradient(case["images"],
                                                case["targets"],
                                                case["kernel"])
+        case["variants"] = gradient_variants(ref, case["images"],
+                                             case["targets"], case["kernel"])
     for case in cases["learn_kernel"]["cases"]:
         _with_targets(ref, case)
         case["expected"] = ref.learn_kernel(
@@ -258,7 +260,8 @@ def _first_nonfinite(array):
 def _called(func, name, x, want, what, atol, rtol, dtype="float",
             overflow=False):
     """Call an element-wise function; message about its result or None,
-    plus the result (a plain ndarray) for hints.
+    plus the result (a plain ndarray) for hints, None when the function
+    changed its input (that message needs no hint).
 
     With `overflow`, right values computed through a floating-point
     overflow fail too, but only in the learner's own kernel, where the
@@ -271,7 +274,7 @@ def _called(func, name, x, want, what, atol, rtol, dtype="float",
         got = require_array(_call(func, name, x), what)
     if not same_array(x, before):
         return t("{what} modified its input; return a new array "
-                 "instead.", what=what), got
+                 "instead.", what=what), None
     problem = compare_arrays(got, want, what, atol=atol, rtol=rtol,
                              dtype=dtype)
     if problem is None and overflow and not replayed(func) and \
@@ -286,8 +289,8 @@ def _called(func, name, x, want, what, atol, rtol, dtype="float",
 def _relu_problem(relu, x, want):
     what = _what("relu", x)
     problem, got = _called(relu, "relu", x, want, what, 0, 0)
-    if problem is None:
-        return None
+    if problem is None or got is None:
+        return problem
     hint = None
     if got.dtype == bool:
         hint = t("That is the mask x > 0: keep the positive values "
@@ -359,7 +362,8 @@ def _sigmoid_problem(sigmoid, x, want, overflow=True):
     what = _what("sigmoid", x)
     problem, got = _called(sigmoid, "sigmoid", x, want, what, 1e-7, 1e-6,
                            overflow=overflow)
-    if problem is None or _hidden_overflow("sigmoid") in problem:
+    if problem is None or got is None or \
+            _hidden_overflow("sigmoid") in problem:
         return problem
     if got.shape == want.shape:
         hint = _overflow_hint("sigmoid", got, x)
@@ -395,7 +399,8 @@ def _softmax_problem(softmax, z, want, wrong_axis, overflow=True):
                      "last axis (axis=-1).")
             return f"{failure.message}\n{hint}"
         raise
-    if problem is None or _hidden_overflow("softmax") in problem:
+    if problem is None or got is None or \
+            _hidden_overflow("softmax") in problem:
         return problem
     hint = None
     if got.shape == want.shape:
@@ -947,24 +952,62 @@ def _gradient_mistake(name, count):
                      "+ i, c + j], the pixel that kernel[i, j] multiplied."),
         "twice": t("Twice the gradient: the loss has a factor 1/2 that "
                    "cancels the 2 from differentiating the square."),
+        "half": t("Half the gradient: dividing by 2N keeps the loss's 1/2, "
+                  "but differentiating the square gives a 2 that cancels "
+                  "it. Divide the sum by N = len(images)."),
+        "transposed": t("The gradient is transposed: gradient[i, j] "
+                        "belongs to kernel[i, j], which multiplies "
+                        "images[n, r + i, c + j] (i rows down, j columns "
+                        "across)."),
+        "targets_as_error": t("That is the gradient with the targets in "
+                              "place of the error: the error is "
+                              "feature_maps(images, kernel) - targets, the "
+                              "prediction minus the target."),
+        "prediction_as_error": t("That is the gradient with the prediction "
+                                 "in place of the error: subtract the "
+                                 "targets, error = feature_maps(images, "
+                                 "kernel) - targets."),
     }[name]
 
 
-def _gradient_hint(got, want, count, positions):
-    """Name the mistake whose result `got` is, or None."""
-    variants = {"sign": -want, "batch_sum": count * want,
-                "positions": want / positions, "flipped": want[::-1, ::-1],
-                "twice": 2 * want}
-    atol, rtol = 1e-6 * max(1.0, float(np.abs(want).max())), 1e-6
-    for name, variant in variants.items():
-        if not close_array(variant, want, atol, rtol) and close_array(
-                got, variant, atol, rtol):
+def gradient_variants(ref, images, targets, kernel):
+    """What kernel_gradient gives with the targets, or the prediction, in
+    place of the error, from the reference `ref`."""
+    return {
+        "targets_as_error": -ref.kernel_gradient(
+            images, targets, np.zeros(kernel.shape, dtype=kernel.dtype)),
+        "prediction_as_error": ref.kernel_gradient(
+            images, np.zeros_like(targets), kernel),
+    }
+
+
+def _gradient_hint(got, want, count, positions, variants=None):
+    """Name the mistake whose result `got` is, or None. `variants` as
+    `gradient_variants` gives them, where they are known."""
+    candidates = {"sign": -want, "batch_sum": count * want,
+                  "positions": want / positions, "flipped": want[::-1, ::-1],
+                  "twice": 2 * want, "half": want / 2, "transposed": want.T,
+                  **(variants or {})}
+    for name, variant in candidates.items():
+        variant = np.asarray(variant, dtype=np.float64)
+        if variant.shape != got.shape:
+            continue
+        scale = max(1.0, float(np.abs(want).max()),
+                    float(np.abs(variant).max()))
+        atol, rtol = 1e-6 * scale, 1e-6
+        if variant.shape == want.shape and close_array(variant, want, atol,
+                                                       rtol):
+            continue  # this mistake gives the right answer here
+        if close_array(got, variant, atol, rtol):
             return _gradient_mistake(name, count)
     return None
 
 
 @_quiet
-def _gradient_problem(kernel_gradient, images, targets, kernel, want):
+def _gradient_problem(kernel_gradient, images, targets, kernel, want,
+                      variants=None):
+    """Message for what kernel_gradient got wrong on one case, or None;
+    `variants` as `gradient_variants` gives them (for hints)."""
     what = _what("kernel_gradient", images, targets, kernel)
     before = [images.copy(), targets.copy(), kernel.copy()]
     got = require_array(_call(kernel_gradient, "kernel_gradient", images,
@@ -985,9 +1028,10 @@ def _gradient_problem(kernel_gradient, images, targets, kernel, want):
     if problem is None:
         return None
     hint = None
-    if got.shape == want.shape and got.dtype.kind == "f":
+    if got.ndim == 2 and got.dtype.kind == "f":
         hint = _gradient_hint(got, want, len(images),
-                              targets.shape[1] * targets.shape[2])
+                              targets.shape[1] * targets.shape[2],
+                              variants)
     return f"{problem}\n{hint}" if hint else problem
 
 
@@ -996,7 +1040,7 @@ def kernel_gradient(kernel_gradient):
     for case in _cases("kernel_gradient")["cases"]:
         fail_on(_gradient_problem(kernel_gradient, case["images"],
                                   case["targets"], case["kernel"],
-                                  case["expected"]))
+                                  case["expected"], case["variants"]))
     passed(t("kernel_gradient: the error is prediction - target, each "
              "weight paired with the pixels it multiplied, averaged over the "
              "images."))
@@ -1011,8 +1055,14 @@ def _learn_problem(learn_kernel, case, want):
                 "steps": case["steps"]}
     what = _what("learn_kernel", images, targets, **settings)
     before = [images.copy(), targets.copy()]
-    got = require_array(_call(learn_kernel, "learn_kernel", images, targets,
-                              **settings), what)
+    size = case["kernel_size"]
+    try:
+        got = require_array(_call(learn_kernel, "learn_kernel", images,
+                                  targets, **settings), what)
+    except CheckFailure as failure:
+        if _raised(failure) is None or size == 3:
+            raise
+        return f"{failure.message}\n{_kernel_size_hint(size)}"
     if not all(same_array(now, old) for now, old in
                zip((images, targets), before)):
         return t("{what} modified its input; return a new array instead.",
@@ -1031,7 +1081,9 @@ def _learn_problem(learn_kernel, case, want):
     if problem is None:
         return None
     hint = None
-    if got.shape == want.shape and got.dtype.kind == "f":
+    if got.shape == (3, 3) and want.shape != (3, 3):
+        hint = _kernel_size_hint(size)
+    elif got.shape == want.shape and got.dtype.kind == "f":
         largest = float(np.abs(got).max()) if got.size else 0.0
         if not bool(_isfinite(got).all()) or largest > 1e3 * max(
                 1.0, float(np.abs(want).max())):
@@ -1055,6 +1107,13 @@ def _learn_problem(learn_kernel, case, want):
                      "take exactly `steps` steps of kernel -= learning_rate "
                      "* kernel_gradient(images, targets, kernel).")
     return f"{problem}\n{hint}" if hint else problem
+
+
+def _kernel_size_hint(size):
+    return t("kernel_size is {size} here: start from "
+             "np.zeros((kernel_size, kernel_size)), not from a 3x3 kernel; "
+             "a {size}x{size} kernel makes feature maps of (N, H - {size} "
+             "+ 1, W - {size} + 1), the targets' shape.", size=size)
 
 
 def learn_kernel(learn_kernel):

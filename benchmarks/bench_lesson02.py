@@ -9,9 +9,11 @@ run of each counts, which is the fairest figure on a shared machine.
 
 The notebook's time comes from one full run of the solution notebook, and
 a probe in the same kernel reads the figures of its pooling table ("A
-moving digit, pooled"): for shifts of 1 and 2 px, how much the edge map
-changes, how much its 2x2 max pool changes, and how much the max pool
-differs from the unshifted one moved by one whole cell.
+moving digit, pooled"), with the notebook's own `change` (mean absolute
+difference per number, in units of the unshifted edge map's mean after
+ReLU): for shifts of 1 and 2 px, how much the edge map after ReLU, its
+2x2 max and average pools, its global mean and global max change, and how
+much the max pool differs from the unshifted one moved by one whole cell.
 """
 
 import time
@@ -32,15 +34,22 @@ GRADING_BAR_SECONDS = 8.0
 PROBE = """
 import json
 print(json.dumps({str(dx): {
-    "edge_map_change": change(maps[dx], maps[0]),
-    "max_pool_change": change(max_pool(maps[dx]), max_pool(maps[0])),
+    **{key: change(summaries[name](maps[dx]), summaries[name](maps[0]))
+       for key, name in (("edge_map_change", "edge map"),
+                         ("max_pool_change", "max pool"),
+                         ("avg_pool_change", "avg pool"),
+                         ("global_mean_change", "global mean"),
+                         ("global_max_change", "global max"))},
     "max_pool_vs_moved_cell": change(max_pool(maps[dx]),
                                      shift_right(max_pool(maps[0]), 1)),
 } for dx in (1, 2)}))
 """
 POOL_FIGURES = {
-    "edge_map_change": "change of the edge map",
+    "edge_map_change": "change of the edge map after ReLU",
     "max_pool_change": "change of its 2x2 max pool",
+    "avg_pool_change": "change of its 2x2 average pool",
+    "global_mean_change": "change of its global mean",
+    "global_max_change": "change of its global max",
     "max_pool_vs_moved_cell": "max pool vs unshifted moved 1 cell",
 }
 

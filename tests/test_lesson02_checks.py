@@ -401,6 +401,59 @@ def fast_offsets(images, kernels):
     return output
 
 
+def fast_tensordot(images, kernels):
+    windows = sliding_window_view(images, kernels.shape[:2], axis=(1, 2))
+    return np.tensordot(windows, kernels, axes=([3, 4], [0, 1]))
+
+
+def fast_broadcast(images, kernels):
+    """Every window times every kernel by broadcasting, then one sum."""
+    windows = sliding_window_view(images.astype(float), kernels.shape[:2],
+                                  axis=(1, 2))
+    return (windows[..., None] * kernels).sum(axis=(3, 4))
+
+
+def fast_im2col(images, kernels):
+    """One (windows, kh * kw) matrix for the whole batch, float64."""
+    kh, kw, filters = kernels.shape
+    windows = sliding_window_view(images.astype(np.float64), (kh, kw),
+                                  axis=(1, 2))
+    count, rows, cols = windows.shape[:3]
+    patches = windows.reshape(count * rows * cols, kh * kw)
+    return (patches @ kernels.reshape(kh * kw, filters)).reshape(
+        count, rows, cols, filters)
+
+
+def fast_window_loop(images, kernels):
+    """One matrix product per window: a Python loop over the windows."""
+    kh, kw, filters = kernels.shape
+    count, height, width = images.shape
+    if kh > height or kw > width:
+        raise ValueError("kernels larger than the images")
+    flat = kernels.reshape(kh * kw, filters)
+    out = np.zeros((count, height - kh + 1, width - kw + 1, filters))
+    for n in range(count):
+        for r in range(height - kh + 1):
+            for c in range(width - kw + 1):
+                out[n, r, c] = images[n, r:r + kh, c:c + kw].ravel() @ flat
+    return out
+
+
+def fast_position_loop(images, kernels):
+    """A Python loop over window positions, each one for every image."""
+    kh, kw, filters = kernels.shape
+    count, height, width = images.shape
+    if kh > height or kw > width:
+        raise ValueError("kernels larger than the images")
+    flat = kernels.reshape(kh * kw, filters)
+    out = np.zeros((count, height - kh + 1, width - kw + 1, filters))
+    for r in range(height - kh + 1):
+        for c in range(width - kw + 1):
+            window = images[:, r:r + kh, c:c + kw].reshape(count, kh * kw)
+            out[:, r, c] = window @ flat
+    return out
+
+
 def make_fast_loops(conv2d):
     def fast_loops(images, kernels):
         return np.stack([
@@ -424,8 +477,12 @@ def fast_tensorflow(images, kernels):
                         strides=1, padding="VALID").numpy()
 
 
+CORRECT_FAST = (fast_einsum, fast_offsets, fast_tensordot, fast_broadcast,
+                fast_im2col)
+
+
 def test_conv2d_fast_passes_correct_variants(ref, capsys):
-    for student in (ref.conv2d_fast, fast_einsum, fast_offsets):
+    for student in (ref.conv2d_fast, *CORRECT_FAST):
         check.conv2d_fast(student)
     assert "\u2714 conv2d_fast" in capsys.readouterr().out
 
@@ -439,14 +496,33 @@ def test_conv2d_fast_names_the_mistake(student, clue):
     assert clue in failure_of(check.conv2d_fast, student)
 
 
-def test_conv2d_fast_refuses_loops(ref):
-    message = failure_of(check.conv2d_fast, make_fast_loops(ref.conv2d))
-    assert "still loops over windows" in message
+@pytest.mark.parametrize("student", [
+    fast_window_loop, fast_position_loop, "conv2d loops"])
+def test_conv2d_fast_refuses_loops(ref, student):
+    """Loops over windows, over positions (every image at once) or over
+    images and kernels calling the loop conv2d: each takes seconds for
+    the speed case's million windows, over the 1 s limit."""
+    if student == "conv2d loops":
+        student = make_fast_loops(ref.conv2d)
+    message = failure_of(check.conv2d_fast, student)
+    assert "Python loop over the windows" in message
+    assert "1,000,000 windows (limit 1.0 s)" in message
+
+
+def test_the_judge_refuses_a_loop_over_windows():
+    """The judge times the test cells outside the kernel: the same limit
+    fails the loop's visible cell and its hidden speed case only."""
+    results = judged(check, "conv2d_fast", fast_window_loop)
+    assert results["test_conv2d_fast"]["score"] == 0.0
+    assert 0.0 < results["hidden_conv2d_fast"]["score"] < 2.0
+    assert "Python loop over the windows" in \
+        results["hidden_conv2d_fast"]["output"]
 
 
 def test_hidden_conv2d_fast_scores(ref):
     assert hidden("conv2d_fast", ref.conv2d_fast) == 2.0
-    assert hidden("conv2d_fast", fast_offsets) == 2.0
+    for student in CORRECT_FAST:
+        assert hidden("conv2d_fast", student) == 2.0, student.__name__
     assert hidden("conv2d_fast", fast_channels_first) < 1.0
     assert hidden("conv2d_fast", fast_tensorflow) == 0.0
 
@@ -524,6 +600,50 @@ def pool_uint8_sum(x, size=2, stride=None):
     return total / (size * size)
 
 
+def pool_without_axis(x, size=2, stride=None):
+    """sliding_window_view without axis=: right for 2-D maps only."""
+    stride = stride or size
+    windows = sliding_window_view(np.asarray(x, dtype=float), (size, size))
+    return windows[::stride, ::stride].mean(axis=(-2, -1))
+
+
+def pool_range_short(x, size=2, stride=None):
+    """Windows from range(0, H - size, stride): the last one is missed."""
+    stride = stride or size
+    return np.array([[x[r:r + size, c:c + size].mean(axis=(0, 1))
+                      for c in range(0, x.shape[1] - size, stride)]
+                     for r in range(0, x.shape[0] - size, stride)],
+                    dtype=float)
+
+
+def pool_range_short_filled(x, size=2, stride=None):
+    """The right output size, filled over range(0, H - size, stride)."""
+    stride = stride or size
+    out = np.zeros(((x.shape[0] - size) // stride + 1,
+                    (x.shape[1] - size) // stride + 1) + x.shape[2:])
+    for i, r in enumerate(range(0, x.shape[0] - size, stride)):
+        for j, c in enumerate(range(0, x.shape[1] - size, stride)):
+            out[i, j] = x[r:r + size, c:c + size].mean(axis=(0, 1))
+    return out
+
+
+def pool_channels_first(x, size=2, stride=None):
+    pooled = pool_loops(x, size, stride)
+    return np.moveaxis(pooled, -1, 0) if pooled.ndim == 3 else pooled
+
+
+def pool_max(x, size=2, stride=None):
+    return _pooled(x, size, stride or size,
+                   lambda window: window.max(axis=(0, 1)))
+
+
+def pool_max_windows(x, size=2, stride=None):
+    """Vectorised, in x's dtype: ints stay ints."""
+    stride = stride or size
+    windows = sliding_window_view(x, (size, size), axis=(0, 1))
+    return windows[::stride, ::stride].max(axis=(-2, -1))
+
+
 def pool_tensorflow(x, size=2, stride=None):
     batch = np.asarray(x, np.float32).reshape((1,) + x.shape[:2] + (-1,))
     pooled = tf.nn.avg_pool2d(batch, size, stride or size, "VALID")
@@ -544,9 +664,27 @@ def test_avg_pool2d_passes_correct_variants(ref, capsys):
     (pool_int_output, "expected a float dtype"),
     (pool_uint8_sum, "wrapped around"),
     (pool_tensorflow, "uses tf.nn.avg_pool2d"),
+    (pool_without_axis, "give it axis=(0, 1)"),
+    (pool_range_short, "One window short"),
+    (pool_range_short_filled, "One window short"),
+    (pool_channels_first, "Channels first"),
+    (pool_max, "windows' maxima"),
+    (pool_max_windows, "windows' maxima"),
 ])
 def test_avg_pool2d_names_the_mistake(student, clue):
     assert clue in failure_of(check.avg_pool2d, student)
+
+
+@pytest.mark.parametrize("student", [
+    pool_without_axis, pool_range_short, pool_range_short_filled,
+    pool_channels_first, pool_max])
+def test_avg_pool2d_gives_one_hint(student):
+    """The measured mistakes get their own hint and no other."""
+    hints = [getattr(check, name)() for name in (
+        "_pool_axis", "_pool_short", "_pool_channels_first", "_pool_max",
+        "_pool_channels", "_pool_dropped", "_pool_floored")]
+    message = failure_of(check.avg_pool2d, student)
+    assert sum(hint in message for hint in hints) == 1, message
 
 
 def test_avg_pool2d_message_names_the_call():
@@ -559,6 +697,8 @@ def test_hidden_avg_pool2d_scores(ref):
     assert hidden("avg_pool2d", pool_loops) == 2.0
     assert hidden("avg_pool2d", pool_float32) == 2.0
     for mistake in (pool_stride_one, pool_mixes_channels,
-                    pool_integer_division, pool_uint8_sum):
-        assert hidden("avg_pool2d", mistake) < 2.0
+                    pool_integer_division, pool_uint8_sum,
+                    pool_without_axis, pool_range_short,
+                    pool_range_short_filled, pool_channels_first, pool_max):
+        assert hidden("avg_pool2d", mistake) < 2.0, mistake.__name__
     assert hidden("avg_pool2d", pool_tensorflow) == 0.0

@@ -70,6 +70,14 @@ def test_relu_names_the_mistake(student, clue):
     assert clue in failure_of(check.relu, student)
 
 
+def test_relu_in_place_gets_only_its_own_message():
+    """Its values are right: no hint about negative values."""
+    message = failure_of(check.relu, relu_in_place)
+    assert message.endswith("modified its input; return a new array "
+                            "instead."), message
+    assert "Negative values" not in message
+
+
 def sigmoid_textbook(x):
     return 1 / (1 + np.exp(-x))  # overflows to inf, but the result is 0
 

@@ -161,7 +161,7 @@ def pool_ignores_stride(x, size=2, stride=None):
 def fast_zeros_for_big_batches(images, kernels):
     """Right on small batches; for the speed case, zeros of the right
     shape at once (shape and time were all the speed case checked)."""
-    if len(images) < lesson02.SPEED_CASE["images"]:
+    if images.shape[1] < lesson02.SPEED_CASE["size"]:
         return fast_einsum(images, kernels)
     kh, kw, filters = kernels.shape
     count, height, width = images.shape
@@ -477,5 +477,5 @@ def test_the_speed_case_compares_values():
     output = judged(lesson02, "conv2d_fast", fast_zeros_for_big_batches,
                     SEEDS[0])["hidden_conv2d_fast"]["output"]
     speed = next(line for line in output.splitlines()
-                 if "28x28 images x 8 filters" in line)
+                 if "windows of one 1002x1002 image" in line)
     assert speed.startswith("\u2718") and "value(s) differ" in speed

@@ -224,12 +224,11 @@ def hidden_conv2d_fast(conv2d_fast, score, ref, rng):
                    "conv2d_fast(<images (3, 5, 6)>, <kernels (6, 2, 2)>)",
                    t("6x2 kernels do not fit in 5x6 images")),
                fresh=False)
-    speed = checks.SPEED_CASE
     images, kernels = checks.speed_inputs(rng)
     variants = checks.fast_variants(ref.conv2d_fast, images, kernels)
-    score.case(t("{images} 28x28 images x {filters} filters in {limit} s",
-                 images=speed["images"], filters=speed["filters"],
-                 limit=checks.SPEED_LIMIT),
+    score.case(t("{windows:,} windows of one {size}x{size} image in "
+                 "{limit} s", windows=checks.speed_windows(),
+                 size=checks.SPEED_CASE["size"], limit=checks.SPEED_LIMIT),
                lambda: checks._speed_problem(
                    run, images, kernels,
                    lambda got, what: checks._fast_values_problem(

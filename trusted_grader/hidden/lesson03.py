@@ -347,11 +347,13 @@ def hidden_kernel_gradient(kernel_gradient, score, ref, rng):
         kernel = (case["true_kernel"] + _kernel_signs(kernel_shape)
                   * _spread(rng, kernel_shape, 0.5, 1.0)).astype(dtype)
         want = ref.kernel_gradient(images, targets, kernel)
+        variants = checks.gradient_variants(ref, images, targets, kernel)
         score.case(t("{count} {dtype} images {height}x{width}, kernel "
                      "{shape}", count=count, dtype=dtype.__name__,
                      height=height, width=width, shape=kernel_shape),
-                   lambda i=images, g=targets, k=kernel, w=want:
-                   checks._gradient_problem(kernel_gradient, i, g, k, w))
+                   lambda i=images, g=targets, k=kernel, w=want,
+                   v=variants: checks._gradient_problem(
+                       kernel_gradient, i, g, k, w, v))
 
 
 # (images, size, kernel_size, learning_rate, steps), each clearly in one
