@@ -35,6 +35,9 @@ def execute_notebook(path, grading=False, probe=None):
     Returns the seconds it took, or (seconds, figures) when `probe` is
     given: code run in the same kernel afterwards that prints one JSON
     object, so figures come from the notebook's own run, not a re-run.
+    `probe` may also be a list of such cells, run in order (each with
+    its own cell timeout); then figures is the list of what each printed
+    (None for a cell that printed nothing).
 
     `grading=True` runs it with the grading budget under nbgrader's
     "validate" mode: under "autograde" without the grader's inputs, the
@@ -61,12 +64,18 @@ def execute_notebook(path, grading=False, probe=None):
                     client.execute_cell(cell, index)
             if probe is None:
                 return timer.seconds
-            probe_cell = nbformat.v4.new_code_cell(probe)
-            notebook.cells.append(probe_cell)
-            client.execute_cell(probe_cell, len(notebook.cells) - 1)
-            text = "".join(output.get("text", "")
-                           for output in probe_cell.outputs)
-            return timer.seconds, json.loads(text)
+            figures = []
+            for code in [probe] if isinstance(probe, str) else probe:
+                probe_cell = nbformat.v4.new_code_cell(code)
+                notebook.cells.append(probe_cell)
+                client.execute_cell(probe_cell, len(notebook.cells) - 1)
+                text = "".join(output.get("text", "")
+                               for output in probe_cell.outputs
+                               if output.get("name") == "stdout")
+                figures.append(json.loads(text) if text.strip() else None)
+            if isinstance(probe, str):
+                return timer.seconds, figures[0]
+            return timer.seconds, figures
     finally:
         if env_before is None:
             os.environ.pop("NBGRADER_EXECUTION", None)

@@ -5,7 +5,11 @@ Exercise solutions never live here; learners write those in the notebooks.
 
 from cnn_course.budget import grading_mode, training_budget
 from cnn_course.claims import ClaimNotShown, claim
-from cnn_course.data import MNISTDataError, load_mnist
+from cnn_course.data import (
+    MNISTDataError,
+    load_benchmark_figures,
+    load_mnist,
+)
 from cnn_course.seeding import set_seed
 from cnn_course.tensorflow_setup import import_tensorflow
 
@@ -15,6 +19,7 @@ __all__ = [
     "claim",
     "grading_mode",
     "import_tensorflow",
+    "load_benchmark_figures",
     "load_mnist",
     "set_seed",
     "training_budget",

@@ -1,5 +1,6 @@
 """Offline MNIST loading with checks that say how to repair a bad file."""
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -38,6 +39,32 @@ def default_mnist_path():
         if candidate.is_file():
             return candidate
     return Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
+
+
+def course_data_file(name):
+    """data/<name> of the course: beside the MNIST file that
+    CNN_COURSE_DATA names, in data/ of the working directory or a parent,
+    or in the data/ folder beside this package (the first that exists)."""
+    candidates = []
+    if os.environ.get(DATA_ENV_VAR):
+        candidates.append(Path(os.environ[DATA_ENV_VAR]).parent / name)
+    candidates += [folder / "data" / name
+                   for folder in [Path.cwd(), *Path.cwd().parents]]
+    candidates.append(Path(__file__).resolve().parent.parent / "data" / name)
+    return next((path for path in candidates if path.is_file()),
+                candidates[-1])
+
+
+def load_benchmark_figures(name):
+    """The figures a benchmark script saved in data/<name>.json (e.g.
+    "lesson04_ablation"), for a notebook to show; a dict."""
+    path = course_data_file(f"{name}.json")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Benchmark figures not found: {path}. Restore them with "
+            f"`git checkout -- data/{name}.json` in your clone of the "
+            "course, or measure them again with `python -m benchmarks.run`.")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def load_mnist(path=None, layout=EXPECTED_LAYOUT):

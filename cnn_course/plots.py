@@ -92,6 +92,27 @@ def plot_shift_curves(shifts, curves, ylabel, title=None, chance=None):
     _show(figure, tight=True)
 
 
+def plot_shift_panels(shifts, panels, ylabel, dashed=(), chance=None):
+    """Side-by-side panels ({title: {name: values}}) of curves against
+    the shift in pixels; curves named in `dashed` are drawn dashed."""
+    figure, axes = plt.subplots(1, len(panels), squeeze=False,
+                                figsize=(5.5 * len(panels), 3.8))
+    for axis, (title, curves) in zip(axes.flat, panels.items()):
+        for name, values in curves.items():
+            axis.plot(shifts, values, "o--" if name in dashed else "o-",
+                      label=name)
+        if chance is not None:
+            axis.axhline(chance, color="gray", linestyle=":",
+                         label="chance")
+        axis.set_xlabel("horizontal shift (pixels, + is right)")
+        axis.set_xticks(list(shifts))
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    axes[0, 0].set_ylabel(ylabel)
+    _show(figure, tight=True)
+
+
 def show_kernels(kernels, channel=0, ncols=8, size=1.4, titles=None):
     """Convolution kernels in Keras layout (kh, kw, C_in, C_out), one
     panel per output channel, on one colour scale centred at 0."""

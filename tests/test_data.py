@@ -107,3 +107,47 @@ def test_small_file_loads_with_its_layout(tmp_path):
     np.savez(path, **small_arrays())
     (x_train, _), (x_test, _) = load_mnist(path, layout=SMALL_LAYOUT)
     assert x_train.shape == (4, 28, 28) and x_test.shape == (2, 28, 28)
+
+
+# ------------------------------------------ the lesson 04 ablation file ---
+
+ABLATION_MODELS = {"seed", "robust", "seed_augmented",
+                   "robust_no_augmentation", "robust_flatten",
+                   "robust_flatten_no_augmentation"}
+
+
+def test_the_lesson04_ablation_file_holds_every_model_and_shift():
+    from cnn_course import load_benchmark_figures
+
+    figures = load_benchmark_figures("lesson04_ablation")
+    assert figures["source"].startswith("benchmarks/bench_lesson04.py")
+    assert set(figures["models"]) == ABLATION_MODELS
+    for model in figures["models"].values():
+        curve = model["shifted_accuracy"]
+        assert sorted(int(dx) for dx in curve) == list(range(-4, 5))
+        assert all(0 <= accuracy <= 1 for accuracy in curve.values())
+
+
+def test_benchmark_figures_are_found_from_any_folder(tmp_path, monkeypatch,
+                                                     root):
+    from cnn_course.data import course_data_file
+
+    monkeypatch.delenv("CNN_COURSE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)  # no data/ here: the package's own
+    assert course_data_file("lesson04_ablation.json") == \
+        root / "data" / "lesson04_ablation.json"
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "lesson04_ablation.json").write_text("{}")
+    monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path / "copy" / "m.npz"))
+    assert course_data_file("lesson04_ablation.json") == \
+        tmp_path / "copy" / "lesson04_ablation.json"
+
+
+def test_missing_benchmark_figures_say_how_to_restore(monkeypatch):
+    from cnn_course import load_benchmark_figures
+
+    monkeypatch.delenv("CNN_COURSE_DATA", raising=False)
+    with pytest.raises(FileNotFoundError) as error:
+        load_benchmark_figures("no_such_figures")
+    assert "git checkout -- data/no_such_figures.json" in str(error.value)
+    assert "python -m benchmarks.run" in str(error.value)

@@ -180,6 +180,14 @@ def test_build_robust_cnn_names_the_mistake(keras, changes, clue):
                               robust_variant(keras, **changes))
 
 
+def test_a_small_width_factor_is_compared_with_the_lessons_design(keras):
+    message = failure_of(check.build_robust_cnn,
+                         robust_variant(keras, translation=0.02))
+    # 0.02 of 28 columns; the lesson's own design uses 0.12.
+    assert "at most 0.6 px sideways" in message
+    assert "design uses 0.12" in message and "0.15" not in message
+
+
 def test_a_learning_rate_gone_within_the_first_epoch_is_named(keras):
     student = robust_variant(keras, optimizer=decay_in_epochs(keras))
     message = failure_of(check.build_robust_cnn, student)
