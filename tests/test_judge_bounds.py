@@ -205,6 +205,22 @@ def test_input_files_are_never_seen_half_written(tmp_path):
     assert race(in_place, tmp_path / "in_place").failures > 0
 
 
+def test_a_judge_outlives_the_thread_that_started_it(server_of):
+    """bubblewrap's --die-with-parent kills the judge when the *thread*
+    that started it ends (PR_SET_PDEATHSIG follows threads): a judge
+    started (or restarted) by a grading thread that then ends must go on
+    answering the other threads."""
+    server = server_of()
+    starter = threading.Thread(target=server.wait_ready)
+    starter.start()
+    starter.join()
+    answers = honest_answers(server, "ada")
+    time.sleep(1)
+    assert server.process.poll() is None
+    assert_every_point(server.judge(LESSON, answers, {}))
+    assert server.starts == 1
+
+
 def test_a_restarted_judge_checks_the_inputs_instead_of_rewriting(
         server_of):
     """Two notebooks judged at a time while the judge is killed again and

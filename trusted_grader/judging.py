@@ -20,6 +20,7 @@ any notebook starts, and one that fails later marks every lesson's
 inputs FAILED, so that kernels waiting for them stop at once.
 """
 
+import concurrent.futures
 import json
 import os
 import select
@@ -77,6 +78,14 @@ class JudgeServer:
         self.command = sandbox.judge_command(
             command, readable=[self.units, solutions], writable=self.folder)
         self.lock = threading.RLock()
+        # bubblewrap's --die-with-parent (PR_SET_PDEATHSIG) kills the
+        # judge when the *thread* that started it ends, so every judge is
+        # started from this one thread, which lives until close(); a
+        # grading thread that restarts a judge and then ends would
+        # otherwise kill it under another thread's request.
+        self.name = name
+        self.launcher = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"{name}-launcher")
         self.process = None
         self.ready = None
         self.failure = None  # the JudgeStartFailed, once it happened
@@ -96,11 +105,11 @@ class JudgeServer:
                     log.write(f"--- judge started again ({self.starts})\n")
                 log.flush()
                 self.log_offset = log.tell()
-                self.process = subprocess.Popen(
-                    self.command, stdin=subprocess.PIPE,
+                self.process = self.launcher.submit(
+                    subprocess.Popen, self.command, stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, stderr=log, text=True,
                     bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                    **sandbox.JUDGE_ENVIRONMENT})
+                                    **sandbox.JUDGE_ENVIRONMENT}).result()
             self.ready = None
 
     def wait_ready(self):
@@ -296,6 +305,11 @@ class JudgeServer:
             except (OSError, subprocess.TimeoutExpired):
                 process.kill()
                 process.wait()
+        # Its thread ends once idle; a judge started after close() (a
+        # server is reusable) gets a new one.
+        self.launcher.shutdown(wait=False)
+        self.launcher = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"{self.name}-launcher")
 
 
 class JudgePanel:
