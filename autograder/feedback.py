@@ -4,6 +4,7 @@ judge (which replays recorded answers through the same comparisons)."""
 import builtins
 import contextlib
 import dis
+import functools
 import io
 import math
 import sys
@@ -133,6 +134,13 @@ PARAMETERS = {
     "kernel_gradient": ("images", "targets", "kernel"),
     "learn_kernel": ("images", "targets", "kernel_size", "learning_rate",
                      "steps"),
+    "softmax_cross_entropy": ("logits", "labels"),
+    "dense_backward": ("x", "W", "grad_out"),
+    "relu_backward": ("x", "grad_out"),
+    "max_pool2d_backward": ("x", "grad_out", "size"),
+    "conv2d_layer_backward": ("x", "kernels", "grad_out"),
+    "train_cnn": ("images", "labels", "epochs", "batch_size",
+                  "learning_rate", "seed"),
     "build_cnn": ("input_shape", "num_classes"),
     "shifted_accuracy": ("model", "images", "labels", "shifts"),
     "build_robust_cnn": ("input_shape", "num_classes"),
@@ -479,3 +487,52 @@ class FloatingWatch:
         self._state.__exit__(*exc)
         self.errors.sort()
         return False
+
+
+# ------------------------------------------------- from-scratch exercises ---
+
+def _library_message(name, detail):
+    return t("{name} {detail}. This lesson builds every step in NumPy to "
+             "see how Keras works, so this check gives no points when a "
+             "library does the work. Use only NumPy in {name} and in the "
+             "functions it calls.", name=name, detail=detail)
+
+
+def scratch_call(func, name, *args, **kwargs):
+    """Call the learner's function like `call`, refusing answers that
+    TensorFlow, Keras or another library computes (lessons 03 and 05):
+    `library_references` names what the function's code loads,
+    `LibraryWatch` what the call entered; a replayed answer carries what
+    the grader found instead."""
+    references = [recorded_library_use(func)] if recorded_library_use(
+        func) else library_references(func)
+    if references:
+        raise CheckFailure(_library_message(
+            name, t("uses {reference}", reference=references[0])))
+    with LibraryWatch() as watch:
+        result = call(func, name, *args, **kwargs)
+    if watch.found:
+        raise CheckFailure(_library_message(
+            name, t("called {function}", function=watch.found)))
+    return result
+
+
+def raised(failure):
+    """The learner's exception that a CheckFailure of `call` reports ("...
+    raised ValueError: ..."), or None. Read from the failure itself, not
+    its message: the message is in the learner's language."""
+    error = failure.__context__
+    if failure.__suppress_context__ and isinstance(error, Exception) and \
+            not isinstance(error, (NotImplementedError, CheckFailure)):
+        return error
+    return None
+
+
+def quiet(problem_function):
+    """Run a check's own NumPy arithmetic without warnings: nbgrader
+    scores a test cell with any stderr output as 0."""
+    @functools.wraps(problem_function)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return problem_function(*args, **kwargs)
+    return wrapper

@@ -37,19 +37,18 @@ from autograder import expected, recorder
 from autograder.feedback import (
     CheckFailure,
     FloatingWatch,
-    LibraryWatch,
-    call,
     close_array,
     compare_arrays,
     fail_on,
-    library_references,
     passed,
     pool_arguments,
-    recorded_library_use,
+    quiet,
+    raised,
     render_call,
     replayed,
     require_array,
     same_array,
+    scratch_call,
 )
 from autograder.messages import t
 
@@ -65,38 +64,10 @@ _isclose = np.isclose
 
 # ------------------------------------------- no TensorFlow in the answer ---
 
-def _library_message(name, detail):
-    return t("{name} {detail}. This lesson builds every step in NumPy to "
-             "see how Keras works, so this check gives no points when a "
-             "library does the work. Use only NumPy in {name} and in the "
-             "functions it calls.", name=name, detail=detail)
-
-
-def _call(func, name, *args, **kwargs):
-    """Call the learner's function like feedback.call, refusing answers
-    that TensorFlow, Keras or another library computes."""
-    references = [recorded_library_use(func)] if recorded_library_use(
-        func) else library_references(func)
-    if references:
-        raise CheckFailure(_library_message(
-            name, t("uses {reference}", reference=references[0])))
-    with LibraryWatch() as watch:
-        result = call(func, name, *args, **kwargs)
-    if watch.found:
-        raise CheckFailure(_library_message(
-            name, t("called {function}", function=watch.found)))
-    return result
-
-
-def _raised(failure):
-    """The learner's exception that a CheckFailure of `call` reports ("...
-    raised ValueError: ..."), or None. Read from the failure itself, not
-    its message: the message is in the learner's language."""
-    error = failure.__context__
-    if failure.__suppress_context__ and isinstance(error, Exception) and \
-            not isinstance(error, (NotImplementedError, CheckFailure)):
-        return error
-    return None
+# `_call` refuses answers that a library computes; `_raised` reads the
+# learner's exception from a failure (both shared with lesson 05).
+_call = scratch_call
+_raised = raised
 
 
 # ---------------------------------------------------------------- cases ---
@@ -232,14 +203,7 @@ def _what(name, *args, **kwargs):
     return render_call(name, args, kwargs)
 
 
-def _quiet(problem_function):
-    """Run a check's own NumPy arithmetic without warnings: nbgrader
-    scores a test cell with any stderr output as 0."""
-    @functools.wraps(problem_function)
-    def wrapper(*args, **kwargs):
-        with np.errstate(all="ignore"):
-            return problem_function(*args, **kwargs)
-    return wrapper
+_quiet = quiet
 
 
 def _tolerance(*arrays):
