@@ -87,6 +87,12 @@ def replayed(func):
     return getattr(type(func), "is_replay", False) is True
 
 
+def collecting_calls(func):
+    """True for the judge's stand-in that only lists the calls a check
+    makes (its answers may be stand-ins too: judge nothing with them)."""
+    return getattr(type(func), "is_collector", False) is True
+
+
 def recorded_library_use(func):
     """What the grader knows of a library doing a replayed function's
     work (from the kernel's records and the grader's own scan), or None."""

@@ -20,6 +20,7 @@ from autograder import expected, recorder
 from autograder.feedback import (
     CheckFailure,
     close_array,
+    collecting_calls,
     compare_arrays,
     fail_on,
     passed,
@@ -651,7 +652,7 @@ def train_problem(train_cnn, case):
     weights = scratch_call(train_cnn, "train_cnn", images, labels,
                            **settings)
     problem = weights_problem(weights, what)
-    if problem:
+    if problem or collecting_calls(train_cnn):
         return problem
     reached = accuracy(weights, test_images, test_labels)
     if reached < VISIBLE_ACCURACY:

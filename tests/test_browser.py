@@ -5,7 +5,7 @@ on 127.0.0.1 with a random free port and token, serving a temporary copy of
 notebooks/ plus lesson 01's solution notebook, and drives Debian's Chromium
 (/usr/bin/chromium) with Playwright:
 
-- the start page opens first and links the four lessons in order;
+- the start page opens first and links the five lessons in order;
 - lesson 01, run all: the stub's NotImplementedError stops the run; the
   mean_image check then says "not implemented yet" in a few lines, with no
   traceback; an np.roll shift_image gets "Looks like np.roll"; a correct
@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LESSONS = ["01_dense_translation", "02_convolution_by_hand",
-           "03_cnn_from_scratch", "04_keras_cnn"]
+           "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]
 LESSON = "01_dense_translation"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

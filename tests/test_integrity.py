@@ -6,7 +6,7 @@ import pytest
 from trusted_grader import integrity
 
 LESSONS = ["01_dense_translation", "02_convolution_by_hand",
-           "03_cnn_from_scratch", "04_keras_cnn"]
+           "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]
 
 
 def notebook(root, folder, lesson):

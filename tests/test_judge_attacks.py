@@ -19,7 +19,7 @@ from trusted_grader import sandbox
 
 pytestmark = pytest.mark.slow
 LESSONS = ["01_dense_translation", "02_convolution_by_hand",
-           "03_cnn_from_scratch", "04_keras_cnn"]
+           "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]
 
 WALKER = '''import gc
 import os

@@ -1,14 +1,16 @@
 """The from-scratch exercises' answers, from a kernel without libraries.
 
-Lessons 02 and 03 ask for convolutions, pooling and activations written
-with NumPy alone. Whether a function used TensorFlow, Keras, SciPy,
+Lessons 02, 03 and 05 ask for convolutions, pooling, activations and
+their gradients written with NumPy alone. Whether a function used TensorFlow, Keras, SciPy,
 PyTorch or JAX is not asked of the student's kernel (whose code can hide
 any call from any detector inside it): after nbgrader's run, the grader
 runs the notebook a second time in a kernel confined like the first but in
 which those packages do not exist (`sandbox.BLOCKED_PACKAGES`: each is
 covered by a package whose import raises ImportError). The answers of the
-from-scratch exercises' test cells are taken from that run only; the first
-run's answers to those cells are deleted, whatever happened in either run.
+from-scratch exercises' test cells are taken from that run only: the first
+run leaves those cells unrun (`demo_cells.GradingExecute.answered_apart`),
+and any answers it left for them are deleted, whatever happened in either
+run.
 
 The second run skips the cells no from-scratch answer needs: unchanged
 demonstration cells (as the first run does) and the test cells of the

@@ -88,6 +88,8 @@ def call_key(args, kwargs):
 class Collector:
     """Stands in for the learner's function while the calls are listed."""
 
+    is_collector = True
+
     def __init__(self, reference_function, writer):
         self.reference_function = reference_function
         self.writer = writer

@@ -66,6 +66,8 @@ def load_config(spec):
             for step in Autograde.class_traits()[
                 "autograde_preprocessors"].default()]
         overrides.GradingExecute.skip_cells = spec["demo_cells"]
+        overrides.GradingExecute.answered_apart = from_scratch.test_cells(
+            from_scratch.exercises_of(spec["lesson"]))
     if "runtime" in spec:
         # The kernel starts through trusted_grader.sandbox and talks over
         # Unix sockets, so it needs no network namespace of ours.

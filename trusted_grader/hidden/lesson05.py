@@ -16,7 +16,11 @@ solution reaches with this budget.
 import numpy as np
 
 from autograder import lesson05 as checks
-from autograder.feedback import render_call, scratch_call
+from autograder.feedback import (
+    collecting_calls,
+    render_call,
+    scratch_call,
+)
 from autograder.messages import t
 from trusted_grader.hidden.lesson03 import _signed, _spread
 from trusted_grader.scoring import hidden_test
@@ -166,6 +170,16 @@ REPEAT_CASE = {"train": 200, "epochs": 1, "batch_size": 50,
                "learning_rate": 0.1}
 
 
+def collection_stand_ins(ref):
+    """What the judge lists train_cnn's calls with: the starting weights,
+    in the right layout and the same for the same seed, instead of a
+    training per call (the checks only list calls then)."""
+    def starting_weights(images, labels, epochs=2, batch_size=64,
+                         learning_rate=0.2, seed=0, losses=None):
+        return ref.init_weights(np.random.default_rng(seed))
+    return {"train_cnn": starting_weights}
+
+
 def _mnist():
     from cnn_course import load_mnist
 
@@ -187,7 +201,7 @@ def train_problem(train_cnn, ref, images, labels, settings, test_images,
     weights = scratch_call(train_cnn, "train_cnn", images, labels,
                            **settings)
     problem = checks.weights_problem(weights, what)
-    if problem:
+    if problem or collecting_calls(train_cnn):
         return problem
     with np.errstate(all="ignore"):
         reached = _numpy_accuracy(ref, weights, test_images, test_labels)
