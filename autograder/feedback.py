@@ -145,6 +145,7 @@ PARAMETERS = {
     "relu_backward": ("x", "grad_out"),
     "max_pool2d_backward": ("x", "grad_out", "size"),
     "conv2d_layer_backward": ("x", "kernels", "grad_out"),
+    "network_gradients": ("x", "labels", "weights"),
     "train_cnn": ("images", "labels", "epochs", "batch_size",
                   "learning_rate", "seed"),
     "build_cnn": ("input_shape", "num_classes"),

@@ -1,7 +1,8 @@
 """Checks for lesson 05: backpropagation in NumPy.
 
 Exercises: softmax_cross_entropy, dense_backward, relu_backward,
-max_pool2d_backward, conv2d_layer_backward and train_cnn. The visible
+max_pool2d_backward, conv2d_layer_backward, network_gradients (the chain
+of them through the lesson's network) and train_cnn. The visible
 checks of the five gradients compare with expected values generated from
 the reference solutions (``autograder/expected/05_backpropagation.json``)
 and name the usual mistakes by recomputing them from the expected answer
@@ -26,6 +27,7 @@ from autograder.feedback import (
     passed,
     quiet,
     render_call,
+    render_value,
     require_array,
     same_array,
     scratch_call,
@@ -95,11 +97,22 @@ def visible_inputs():
             {"x": small(3, 6, 5, 2), "kernels": small(3, 3, 2, 4),
              "grad_out": small(3, 4, 3, 4)},
         ]},
+        "network_gradients": {"cases": [
+            network_case(rng, 3), network_case(rng, 1)]},
         "train_cnn": {"cases": [
             {"train": 1000, "test": 1000, "epochs": 2, "batch_size": 20,
              "learning_rate": 0.1, "seed": 3},
         ]},
     }
+
+
+def network_case(rng, batch):
+    """Digits of random pixels (B, 28, 28, 1), labels, and float64 weights
+    in get_weights() layout with nonzero biases, so that ReLU's and the
+    pools' choices differ from image to image."""
+    weights = [rng.uniform(-0.5, 0.5, shape) for shape in WEIGHT_SHAPES]
+    return {"x": rng.random((batch, 28, 28, 1)).round(3),
+            "labels": rng.integers(0, 10, batch), "weights": weights}
 
 
 def build_expected(ref):
@@ -120,6 +133,10 @@ def build_expected(ref):
     for case in cases["conv2d_layer_backward"]["cases"]:
         case["expected"] = list(ref.conv2d_layer_backward(
             case["x"], case["kernels"], case["grad_out"]))
+    for case in cases["network_gradients"]["cases"]:
+        loss, gradients = ref.network_gradients(case["x"], case["labels"],
+                                                case["weights"])
+        case["loss"], case["expected"] = np.float64(loss), list(gradients)
     return cases
 
 
@@ -546,6 +563,81 @@ def conv2d_layer_backward(conv2d_layer_backward):
              "dbias sums over images and positions."))
 
 
+# ---------------------------------------------------- network_gradients ---
+
+GRADIENT_NAMES = tuple(f"d{name}" for name in WEIGHT_NAMES)
+
+
+def _layer_hint(name):
+    """Where to look when `name` is the last layer's (in backward order)
+    wrong gradient."""
+    if name in ("dW", "db"):
+        return t("The dense layer's gradients come from dense_backward("
+                 "features, W, dlogits), with dlogits from "
+                 "softmax_cross_entropy(logits, labels).")
+    if name in ("dkernels2", "dbias2"):
+        return t("The dense layer's gradients are right, the second "
+                 "convolution's are not: reshape dfeatures to p2's shape, "
+                 "send it through max_pool2d_backward(a2, ...) and "
+                 "relu_backward(z2, ...) (the pool's and the ReLU's "
+                 "inputs), then conv2d_layer_backward(p1, kernels2, ...).")
+    return t("The later layers' gradients are right, the first "
+             "convolution's are not: its input gradient dp1 goes through "
+             "max_pool2d_backward(a1, dp1) and relu_backward(z1, ...), then "
+             "conv2d_layer_backward(x, kernels1, ...).")
+
+
+@quiet
+def network_problem(network_gradients, x, labels, weights, want_loss,
+                    want):
+    """Message for what network_gradients got wrong, or None."""
+    what = _what("network_gradients", x, labels, weights)
+    before = [x.copy(), labels.copy(), *[array.copy() for array in weights]]
+    value = scratch_call(network_gradients, "network_gradients", x, labels,
+                         weights)
+    if not _unchanged((x, labels, *weights), before):
+        return _modified(what)
+    loss, gradients = _parts(value, 2, what)
+    gradients = _parts(gradients, 6, t("{what}'s gradients", what=what))
+    loss_array = np.asarray(loss) if isinstance(
+        loss, (float, int, np.generic, np.ndarray)) else None
+    if loss_array is None or loss_array.size != 1 or \
+            loss_array.dtype.kind not in "fiu" or not np.isclose(
+                float(loss_array.reshape(())), float(want_loss),
+                rtol=1e-6, atol=1e-6):
+        return t("{what}: the loss is {got}, expected {want}; it is "
+                 "softmax_cross_entropy of the forward pass's logits.",
+                 what=what, got=render_value(loss),
+                 want=round(float(want_loss), 8))
+    for index, name in enumerate(GRADIENT_NAMES):
+        label = t("{what}'s {name}", what=what, name=name)
+        got = require_array(gradients[index], label)
+        if got.shape != want[index].shape:
+            return t("{what}: shape {got}, expected {want}.", what=label,
+                     got=got.shape, want=want[index].shape) + "\n" + t(
+                "Return the six gradients in get_weights() order: "
+                "dkernels1, dbias1, dkernels2, dbias2, dW, db.")
+    # Backward order: the first wrong one names the layer to look at.
+    for index in (4, 5, 2, 3, 0, 1):
+        name = GRADIENT_NAMES[index]
+        label = t("{what}'s {name}", what=what, name=name)
+        got = require_array(gradients[index], label)
+        problem = _compare(got, want[index], label)
+        if problem:
+            return f"{problem}\n{_layer_hint(name)}"
+    return None
+
+
+def network_gradients(network_gradients):
+    """Visible check of network_gradients on random digits and weights."""
+    for case in _cases("network_gradients"):
+        fail_on(network_problem(network_gradients, case["x"],
+                                case["labels"], case["weights"],
+                                case["loss"], case["expected"]))
+    passed(t("network_gradients: the loss and all six gradients, layer by "
+             "layer from the loss back to the first convolution."))
+
+
 # ------------------------------------------------------------ train_cnn ---
 
 def keras_network():
@@ -676,7 +768,8 @@ def train_cnn(train_cnn):
 
 
 EXERCISES = ("softmax_cross_entropy", "dense_backward", "relu_backward",
-             "max_pool2d_backward", "conv2d_layer_backward", "train_cnn")
+             "max_pool2d_backward", "conv2d_layer_backward",
+             "network_gradients", "train_cnn")
 FROM_SCRATCH = EXERCISES  # every call goes through scratch_call
 # Test cells record answers for the judge when graded.
 recorder.install(globals(), EXERCISES, FROM_SCRATCH)

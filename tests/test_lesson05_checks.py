@@ -328,6 +328,58 @@ def test_hidden_conv2d_layer_backward_scores():
                                               conv_no_flip)
 
 
+# ---------------------------------------------------- network_gradients ---
+
+def chain(x, labels, weights, skip_relu=()):
+    """The reference's chain, with the ReLU of the layers in `skip_relu`
+    left out of the backward pass."""
+    kernels1, bias1, kernels2, bias2, W, b = weights  # noqa: N806
+    logits, (x, z1, a1, p1, z2, a2, p2, features) = REF.forward(x, weights)
+    loss, dlogits = REF.softmax_cross_entropy(logits, labels)
+    dfeatures, dW, db = REF.dense_backward(features, W, dlogits)  # noqa: N806
+    da2 = REF.max_pool2d_backward(a2, dfeatures.reshape(p2.shape))
+    dz2 = da2 if 2 in skip_relu else REF.relu_backward(z2, da2)
+    dp1, dkernels2, dbias2 = REF.conv2d_layer_backward(p1, kernels2, dz2)
+    da1 = REF.max_pool2d_backward(a1, dp1)
+    dz1 = da1 if 1 in skip_relu else REF.relu_backward(z1, da1)
+    _, dkernels1, dbias1 = REF.conv2d_layer_backward(x, kernels1, dz1)
+    return loss, [dkernels1, dbias1, dkernels2, dbias2, dW, db]
+
+
+def chain_without_second_relu(x, labels, weights):
+    return chain(x, labels, weights, skip_relu=(2,))
+
+
+def chain_without_first_relu(x, labels, weights):
+    return chain(x, labels, weights, skip_relu=(1,))
+
+
+def chain_in_keras_order_reversed(x, labels, weights):
+    loss, gradients = chain(x, labels, weights)
+    return loss, gradients[::-1]
+
+
+def test_network_gradients_passes_correct_variants(capsys):
+    check.network_gradients(REF.network_gradients)
+    check.network_gradients(chain)
+    assert "\u2714 network_gradients" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("student, clue", [
+    (chain_without_second_relu, "the second convolution's are not"),
+    (chain_without_first_relu, "the first convolution's are not"),
+    (chain_in_keras_order_reversed, "in get_weights() order"),
+])
+def test_network_gradients_names_the_layer(student, clue):
+    assert clue in failure_of(check.network_gradients, student)
+
+
+def test_hidden_network_gradients_scores():
+    assert hidden("network_gradients", chain) == 2
+    for mistake in (chain_without_second_relu, chain_without_first_relu):
+        assert hidden("network_gradients", mistake) < 2, mistake
+
+
 # ------------------------------------------------------------ train_cnn ---
 
 def train_labels_unshuffled(images, labels, epochs=2, batch_size=64,

@@ -1,8 +1,9 @@
 """The from-scratch exercises' answers, from a kernel without libraries.
 
 Lessons 02, 03 and 05 ask for convolutions, pooling, activations and
-their gradients written with NumPy alone. Whether a function used TensorFlow, Keras, SciPy,
-PyTorch or JAX is not asked of the student's kernel (whose code can hide
+their gradients written with NumPy alone. Whether a function used
+TensorFlow, Keras, SciPy, PyTorch or JAX is not asked of the student's
+kernel (whose code can hide
 any call from any detector inside it): after nbgrader's run, the grader
 runs the notebook a second time in a kernel confined like the first but in
 which those packages do not exist (`sandbox.BLOCKED_PACKAGES`: each is

@@ -156,6 +156,25 @@ def hidden_conv2d_layer_backward(conv2d_layer_backward, score, ref, rng):
                    checks.conv_problem(conv2d_layer_backward, x, k, g, w))
 
 
+# ---------------------------------------------------- network_gradients ---
+
+NETWORK_BATCHES = (4, 2)
+
+
+@hidden
+def hidden_network_gradients(network_gradients, score, ref, rng):
+    """Hidden tests: random digits, labels and weights, two batch sizes."""
+    for batch in NETWORK_BATCHES:
+        case = checks.network_case(rng, batch)
+        loss, gradients = ref.network_gradients(case["x"], case["labels"],
+                                                case["weights"])
+        score.case(t("{count} digits, random weights", count=batch),
+                   lambda c=case, w=loss, g=list(gradients):
+                   checks.network_problem(network_gradients, c["x"],
+                                          c["labels"], c["weights"],
+                                          np.float64(w), g))
+
+
 # ------------------------------------------------------------ train_cnn ---
 
 # Two epochs over 3,000 training digits in batches of 32 (188 steps):
