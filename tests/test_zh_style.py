@@ -3,6 +3,7 @@ banned variant anywhere in its Markdown or its message catalogue, the
 recurring sections named alike in every lesson, key terms glossed with
 their English on first use, and a glossary whose terms are all used."""
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -136,3 +137,48 @@ def test_every_glossary_term_is_used_and_every_gloss_is_listed():
     for lesson, glosses in zh_glosses.GLOSSES.items():
         for english in glosses.values():
             assert english.lower() in glossary.lower(), (lesson, english)
+
+
+def language_pack_labels():
+    """Every Chinese label of the pinned JupyterLab language pack
+    (requirements.txt: jupyterlab-language-pack-zh-CN)."""
+    spec = importlib.util.find_spec("jupyterlab_language_pack_zh_CN")
+    if spec is None:
+        pytest.skip("the JupyterLab language pack is not installed")
+    folder = Path(spec.origin).parent / "locale" / "zh_CN" / "LC_MESSAGES"
+    labels = set()
+    for path in folder.glob("*.json"):
+        for value in json.loads(path.read_text(encoding="utf-8")).values():
+            if isinstance(value, list):
+                labels.update(item for item in value if isinstance(item, str))
+    return labels
+
+
+def sentence_patterns():
+    """Each sentence of each Chinese message, as a pattern in which a
+    placeholder matches a name or number."""
+    patterns = []
+    for path in sorted(CATALOGUE.glob("*.json")):
+        for chinese in json.loads(path.read_text(encoding="utf-8")).values():
+            for sentence in re.findall(r"[^。\n]+。", chinese):
+                parts = re.split(r"\{[^{}]*\}", sentence)
+                patterns.append(r"\S+".join(map(re.escape, parts)))
+    return patterns
+
+
+def test_start_page_quotes_real_menu_labels_and_messages():
+    text = (EDITION / "00_start_here.md").read_text(encoding="utf-8")
+    labels = language_pack_labels()
+    menus = re.findall(r"\*\*([^*\n]*→[^*\n]*)\*\*", text)
+    assert len(menus) >= 2, menus
+    for menu in menus:
+        for label in menu.split("→"):
+            assert label.strip() in labels, (
+                f"{label.strip()!r} is not a label of the language pack")
+    checks = next(line for line in text.splitlines() if "**检查。**" in line)
+    quotes = re.findall(r"“([^”]+)”", checks)
+    assert len(quotes) >= 2, checks
+    patterns = sentence_patterns()
+    for quote in quotes:
+        assert any(re.fullmatch(pattern, quote) for pattern in patterns), (
+            f"the start page quotes {quote!r}, which no check says")
