@@ -30,6 +30,7 @@ BANNED = [
     ("a gloss takes full-width parentheses: 步幅（stride）",
      rf"[{CJK}] \([A-Za-z][A-Za-z →…]*\)"),
     ("a colon after Chinese is full-width", rf"[{CJK}]: "),
+    ("no space after full-width punctuation", rf"） (?=[{CJK}`])"),
     ("Setup is 准备工作", r"^#+ 设置$"),
     ("What you will do is 你将要做的事", r"本课内容"),
     ("How the checks work is 检查是如何进行的", r"检查是如何工作的"),
@@ -76,6 +77,7 @@ def test_no_banned_variant_anywhere_in_the_edition():
     "请引发 ValueError", "数据类型为 {got}", "5.4 百万个权重",
     "由 784 个数字组成的列表", "dense 探测模型", "{what}：层 {index} 是",
     "训练 5 轮 (epoch)", "卷积核: 3x3", "## 设置", "（人工评分。）",
+    "批次（batch） 大小",
 ])
 def test_each_banned_variant_is_found(text):
     assert violations([("planted", text)])
