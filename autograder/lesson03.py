@@ -243,7 +243,7 @@ def _called(func, name, x, want, what, atol, rtol, dtype="float",
                              dtype=dtype)
     if problem is None and overflow and not replayed(func) and \
             "overflow" in floating.errors:
-        problem = f"{what}: {_hidden_overflow(name)}"
+        problem = _hidden_overflow(name, what)
     return problem, got
 
 
@@ -288,23 +288,26 @@ def _overflow_cure(name):
              "result is the same, and np.exp then sees numbers <= 0.")
 
 
-def _hidden_overflow(name):
+def _hidden_overflow(name, what):
     """Right values computed through an overflow (a RuntimeWarning the
-    learner sees in the notebook): the exercise asks for none."""
+    learner sees in the notebook): the exercise asks for none. `what`
+    names the call, as in every message of a case."""
     if name == "sigmoid":
         text = t(
-            "right values, but np.exp overflowed to inf on the way (NumPy's "
+            "{what}: right values, but np.exp overflowed to inf on the way "
+            "(NumPy's "
             "RuntimeWarning \"overflow encountered in exp\"): they come out "
             "right only because 1 / (1 + inf) is 0.\n"
             "np.exp(1000) is inf (in float64 anything above about 709 is), "
             "and the equivalent form np.exp(x) / (1 + np.exp(x)) gives inf "
             "/ inf = nan at x = 1000. np.where computes both of its "
-            "branches, so an overflow in the branch it drops counts too.")
+            "branches, so an overflow in the branch it drops counts too.",
+            what=what)
     else:
         text = t(
-            "right values, but np.exp overflowed to inf on the way (NumPy's "
-            "RuntimeWarning \"overflow encountered in exp\"); with other "
-            "logits that inf gives inf / inf = nan.")
+            "{what}: right values, but np.exp overflowed to inf on the way "
+            "(NumPy's RuntimeWarning \"overflow encountered in exp\"); with "
+            "other logits that inf gives inf / inf = nan.", what=what)
     return f"{text}\n{_overflow_cure(name)}"
 
 
@@ -327,7 +330,7 @@ def _sigmoid_problem(sigmoid, x, want, overflow=True):
     problem, got = _called(sigmoid, "sigmoid", x, want, what, 1e-7, 1e-6,
                            overflow=overflow)
     if problem is None or got is None or \
-            _hidden_overflow("sigmoid") in problem:
+            _hidden_overflow("sigmoid", what) in problem:
         return problem
     if got.shape == want.shape:
         hint = _overflow_hint("sigmoid", got, x)
@@ -364,7 +367,7 @@ def _softmax_problem(softmax, z, want, wrong_axis, overflow=True):
             return f"{failure.message}\n{hint}"
         raise
     if problem is None or got is None or \
-            _hidden_overflow("softmax") in problem:
+            _hidden_overflow("softmax", what) in problem:
         return problem
     hint = None
     if got.shape == want.shape:

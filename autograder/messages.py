@@ -67,6 +67,17 @@ def table(name):
     return _tables[name]
 
 
+def phrase(text):
+    """`text` in the current language when the catalogue has it, else as
+    it is. For fixed words the notebooks pass to the helper package (a
+    claim's statement, a curve's name), which are not `t` templates in
+    the code; a test checks that the Chinese runs show none in English."""
+    name = language()
+    if name == ENGLISH:
+        return text
+    return table(name).get(text, text)
+
+
 def t(template, **values):
     """`template` in the current language, filled with `values`."""
     name = language()

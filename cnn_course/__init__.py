@@ -12,6 +12,7 @@ from cnn_course.data import (
 )
 from cnn_course.seeding import set_seed
 from cnn_course.tensorflow_setup import import_tensorflow
+from cnn_course.text import pad_to_width, phrase, t
 
 __all__ = [
     "ClaimNotShown",
@@ -21,6 +22,9 @@ __all__ = [
     "import_tensorflow",
     "load_benchmark_figures",
     "load_mnist",
+    "pad_to_width",
+    "phrase",
     "set_seed",
+    "t",
     "training_budget",
 ]

@@ -10,7 +10,7 @@ the short run does not show never stops the notebook: `claim` says so
 instead (one that holds anyway is shown as checked).
 """
 
-from autograder.messages import t
+from autograder.messages import phrase, t
 from cnn_course.budget import grading_mode
 
 
@@ -27,8 +27,11 @@ def claim(holds, statement):
 
     `holds` is the condition computed from this run's outputs; `statement`
     says in words what it means, e.g. "the NumPy forward pass matches
-    model.predict within 1e-5".
+    model.predict within 1e-5". The statement is English, as written in
+    the notebook's code; it is shown in the notebook's language (the
+    catalogue's form of it, autograder/catalogue/).
     """
+    statement = phrase(statement)
     if not bool(holds):
         if grading_mode():
             print(t("(not shown by the grading budget's short run) "

@@ -1,9 +1,88 @@
-"""Small plotting helpers so notebook cells stay about one idea each."""
+"""Small plotting helpers so notebook cells stay about one idea each.
+
+A figure's words (titles, axis labels, legends) are English templates
+passed through `label`, which gives them in the notebook's language (the
+message catalogue, autograder/messages.py) when matplotlib has a font for
+it, and in English otherwise: a Chinese label drawn without a CJK font
+would show boxes.
+"""
+
+import dataclasses
+import functools
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import font_manager
 
+from autograder.messages import (
+    ENGLISH,
+    language,
+    phrase,
+    t,
+    use_language,
+)
 from cnn_course.budget import autograding
+
+# Fonts with Simplified-Chinese glyphs, preferred first. The course's CI
+# and its Debian images install fonts-wqy-zenhei (WenQuanYi Zen Hei).
+CJK_FONTS = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC",
+             "Noto Sans SC", "Microsoft YaHei", "SimHei", "PingFang SC",
+             "Heiti SC")
+
+
+@functools.cache
+def cjk_font():
+    """The first of CJK_FONTS matplotlib knows, or None.
+
+    WenQuanYi Zen Hei declares itself medium (500), not normal (400), so
+    matplotlib would warn on every label it draws that it found no normal
+    weight; it is registered as normal too.
+    """
+    entries = {entry.name: entry
+               for entry in font_manager.fontManager.ttflist}
+    name = next((name for name in CJK_FONTS if name in entries), None)
+    if name is not None and entries[name].weight != 400:
+        font_manager.fontManager.ttflist.append(
+            dataclasses.replace(entries[name], weight=400))
+        font_manager.fontManager._findfont_cached.cache_clear()
+    return name
+
+
+def _drawable():
+    """Whether figures can be drawn in the current language: English
+    always, Chinese only with a CJK font. That font comes first, then the
+    usual sans-serif for what it lacks (the minus sign of "−2")."""
+    if language() == ENGLISH:
+        return True
+    font = cjk_font()
+    if font is None:
+        return False
+    if plt.rcParams["font.family"][:1] != [font]:
+        plt.rcParams["font.family"] = [font, "sans-serif"]
+    return True
+
+
+def _subplots(*args, **kwargs):
+    """plt.subplots, with the language's font chosen first: a figure's
+    texts take their font when they are made."""
+    _drawable()
+    return plt.subplots(*args, **kwargs)
+
+
+def _words(text):
+    """Fixed words a cell passes (a title, a curve's name), shown like
+    `label`'s: the catalogue's form where a font can draw it."""
+    text = str(text)
+    return phrase(text) if _drawable() else text
+
+
+def label(template, **values):
+    """`template` filled with `values`, for a figure: in the notebook's
+    language where a font can draw it, else in English."""
+    if _drawable():
+        return t(template, **values)
+    with use_language(ENGLISH):
+        return t(template, **values)
 
 
 def _show(figure, tight=False):
@@ -26,28 +105,30 @@ def show_images(images, titles=None, ncols=10, size=1.4, cmap="gray"):
     images = list(images)
     nrows = max(1, int(np.ceil(len(images) / ncols)))
     ncols = min(ncols, len(images))
-    figure, axes = plt.subplots(nrows, ncols, squeeze=False,
+    figure, axes = _subplots(nrows, ncols, squeeze=False,
                                 figsize=(size * ncols, size * nrows + 0.3))
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
             axis.imshow(images[index], cmap=cmap)
             if titles is not None:
-                axis.set_title(str(titles[index]), fontsize=9)
+                axis.set_title(_words(titles[index]), fontsize=9)
     _show(figure, tight=True)
 
 
 def plot_history(history, metrics=("loss", "accuracy")):
     """Training and validation curves from a Keras History object."""
-    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3))
+    figure, axes = _subplots(1, len(metrics), figsize=(5 * len(metrics), 3))
     for axis, metric in zip(np.atleast_1d(axes), metrics):
         epochs = np.arange(1, len(history.history[metric]) + 1)
-        axis.plot(epochs, history.history[metric], "o-", label="training")
+        axis.plot(epochs, history.history[metric], "o-",
+                  label=label("training"))
         validation = history.history.get(f"val_{metric}")
         if validation is not None:
-            axis.plot(epochs, validation, "s--", label="test")
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(metric)
+            axis.plot(epochs, validation, "s--", label=label("test"))
+        axis.set_xlabel(label("epoch"))
+        axis.set_ylabel({"loss": label("loss"),
+                         "accuracy": label("accuracy")}.get(metric, metric))
         axis.legend()
     _show(figure, tight=True)
 
@@ -56,13 +137,14 @@ def plot_probability_bars(probabilities, shifts, images=None):
     """One bar chart of class probabilities per shift, images above them."""
     count = len(shifts)
     rows = 2 if images is not None else 1
-    figure, axes = plt.subplots(rows, count, squeeze=False,
+    figure, axes = _subplots(rows, count, squeeze=False,
                                 figsize=(2.2 * count, 2.2 * rows + 0.4))
     for column, shift in enumerate(shifts):
         if images is not None:
             axes[0, column].imshow(images[column], cmap="gray")
             axes[0, column].axis("off")
-            axes[0, column].set_title(f"shift {shift:+d} px", fontsize=9)
+            axes[0, column].set_title(
+                label("shift {shift:+d} px", shift=shift), fontsize=9)
         axis = axes[rows - 1, column]
         probs = probabilities[column]
         colors = ["tab:orange" if digit == np.argmax(probs) else "tab:blue"
@@ -71,22 +153,24 @@ def plot_probability_bars(probabilities, shifts, images=None):
         axis.set_xticks(range(len(probs)))
         axis.set_ylim(0, 1)
         axis.tick_params(labelsize=7)
-    axes[rows - 1, 0].set_ylabel("probability")
+    axes[rows - 1, 0].set_ylabel(label("probability"))
     _show(figure, tight=True)
 
 
 def plot_shift_curves(shifts, curves, ylabel, title=None, chance=None):
     """Several named curves against the shift in pixels."""
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    figure, axis = _subplots(figsize=(6, 3.5))
     for name, values in curves.items():
-        axis.plot(shifts, values, "o-", label=name)
+        axis.plot(shifts, values, "o-", label=_words(name))
     if chance is not None:
-        axis.axhline(chance, color="gray", linestyle=":", label="chance")
-    axis.set_xlabel("horizontal shift (pixels, + is right)")
-    axis.set_ylabel(ylabel)
+        axis.axhline(chance, color="gray", linestyle=":",
+                     label=label("chance"))
+    axis.set_xlabel(
+        label("horizontal shift (pixels, + is right)"))
+    axis.set_ylabel(_words(ylabel))
     axis.set_xticks(list(shifts))
     if title:
-        axis.set_title(title)
+        axis.set_title(_words(title))
     axis.grid(alpha=0.3)
     axis.legend()
     _show(figure, tight=True)
@@ -95,21 +179,39 @@ def plot_shift_curves(shifts, curves, ylabel, title=None, chance=None):
 def plot_shift_panels(shifts, panels, ylabel, dashed=(), chance=None):
     """Side-by-side panels ({title: {name: values}}) of curves against
     the shift in pixels; curves named in `dashed` are drawn dashed."""
-    figure, axes = plt.subplots(1, len(panels), squeeze=False,
+    figure, axes = _subplots(1, len(panels), squeeze=False,
                                 figsize=(5.5 * len(panels), 3.8))
     for axis, (title, curves) in zip(axes.flat, panels.items()):
         for name, values in curves.items():
             axis.plot(shifts, values, "o--" if name in dashed else "o-",
-                      label=name)
+                      label=_words(name))
         if chance is not None:
             axis.axhline(chance, color="gray", linestyle=":",
-                         label="chance")
-        axis.set_xlabel("horizontal shift (pixels, + is right)")
+                         label=label("chance"))
+        axis.set_xlabel(
+            label("horizontal shift (pixels, + is right)"))
         axis.set_xticks(list(shifts))
-        axis.set_title(title)
+        axis.set_title(_words(title))
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    axes[0, 0].set_ylabel(ylabel)
+    axes[0, 0].set_ylabel(_words(ylabel))
+    _show(figure, tight=True)
+
+
+def plot_losses(losses, window=50):
+    """The loss of every training step, and its mean over `window` steps,
+    on a log scale."""
+    losses = np.asarray(losses, dtype=float)
+    figure, axis = _subplots(figsize=(6, 3))
+    axis.plot(losses, alpha=0.3, label=label("each batch"))
+    if len(losses) >= window:
+        smoothed = np.convolve(losses, np.ones(window) / window, "valid")
+        axis.plot(np.arange(window - 1, len(losses)), smoothed,
+                  label=label("mean of {window} batches", window=window))
+    axis.set_xlabel(label("step (one batch)"))
+    axis.set_ylabel(label("cross-entropy"))
+    axis.set_yscale("log")
+    axis.legend()
     _show(figure, tight=True)
 
 
@@ -121,14 +223,15 @@ def show_kernels(kernels, channel=0, ncols=8, size=1.4, titles=None):
     limit = float(np.abs(kernels[:, :, channel]).max()) or 1.0
     nrows = max(1, int(np.ceil(count / ncols)))
     ncols = min(ncols, count)
-    figure, axes = plt.subplots(nrows, ncols, squeeze=False,
+    figure, axes = _subplots(nrows, ncols, squeeze=False,
                                 figsize=(size * ncols, size * nrows + 0.3))
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < count:
             image = axis.imshow(kernels[:, :, channel, index], cmap="RdBu_r",
                                 vmin=-limit, vmax=limit)
-            axis.set_title(titles[index] if titles else f"filter {index}",
+            axis.set_title(_words(titles[index]) if titles
+                           else label("filter {index}", index=index),
                            fontsize=9)
     figure.colorbar(image, ax=axes, shrink=0.8)
     _show(figure)
@@ -143,7 +246,7 @@ def plot_windows(matrix, kernel, positions, titles=None, size=2.6):
     """
     matrix, kernel = np.asarray(matrix), np.asarray(kernel)
     rows, cols = kernel.shape
-    figure, axes = plt.subplots(1, len(positions), squeeze=False,
+    figure, axes = _subplots(1, len(positions), squeeze=False,
                                 figsize=(size * len(positions), size + 0.3))
     for index, (row, col) in enumerate(positions):
         axis = axes[0, index]
@@ -167,7 +270,7 @@ def plot_windows(matrix, kernel, positions, titles=None, size=2.6):
         axis.tick_params(which="both", length=0, labelbottom=False,
                          labelleft=False)
         if titles is not None:
-            axis.set_title(str(titles[index]), fontsize=9)
+            axis.set_title(_words(titles[index]), fontsize=9)
     _show(figure, tight=True)
 
 
@@ -178,7 +281,7 @@ def show_feature_maps(image, feature_maps, titles, size=2.4):
     map has its own colour scale, symmetric around 0 (white).
     """
     panels = [image, *feature_maps]
-    figure, axes = plt.subplots(1, len(panels), squeeze=False,
+    figure, axes = _subplots(1, len(panels), squeeze=False,
                                 figsize=(size * len(panels), size + 0.3))
     for index, (axis, panel) in enumerate(zip(axes[0], panels)):
         if index == 0:
@@ -186,7 +289,7 @@ def show_feature_maps(image, feature_maps, titles, size=2.4):
         else:
             limit = float(np.abs(panel).max()) or 1.0
             axis.imshow(panel, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axis.set_title(str(titles[index]), fontsize=9)
+        axis.set_title(_words(titles[index]), fontsize=9)
         axis.axis("off")
     _show(figure, tight=True)
 
@@ -201,7 +304,7 @@ def show_feature_map_rows(rows, titles, size=2.0):
     columns = len(rows[0])
     limits = [max(float(np.abs(row[index]).max()) for row in rows) or 1.0
               for index in range(columns)]
-    figure, axes = plt.subplots(len(rows), columns, squeeze=False,
+    figure, axes = _subplots(len(rows), columns, squeeze=False,
                                 figsize=(size * columns,
                                          (size + 0.3) * len(rows)))
     for row_index, row in enumerate(rows):
@@ -212,6 +315,6 @@ def show_feature_map_rows(rows, titles, size=2.0):
             else:
                 axis.imshow(panel, cmap="RdBu_r", vmin=-limits[index],
                             vmax=limits[index])
-            axis.set_title(str(titles[row_index][index]), fontsize=9)
+            axis.set_title(_words(titles[row_index][index]), fontsize=9)
             axis.axis("off")
     _show(figure, tight=True)

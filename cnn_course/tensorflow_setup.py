@@ -91,11 +91,20 @@ def _import_now():
             captured.seek(0)
             text = captured.read().decode("utf-8", errors="replace")
     _pass_on_unexpected(text)
+    tf.get_logger().addFilter(_drop_retracing_warning)
     _modules = (tf, keras)
     if _pending_seed is not None:
         keras.utils.set_random_seed(_pending_seed)
         _pending_seed = None
     return _modules
+
+
+def _drop_retracing_warning(record):
+    """False for TensorFlow's "... triggered tf.function retracing"
+    warning, which calling predict on inputs of several shapes (lesson
+    03's toy model, then its images) sets off: it asks a learner to
+    restructure code they did not write. Other records pass."""
+    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def _pass_on_unexpected(text):

@@ -37,10 +37,12 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
@@ -416,7 +418,8 @@ def test_solution_notebook_renders_its_figures(lab, page):
 
 def test_chinese_edition_in_jupyterlab(lab_zh, page):
     """`course.py lab --lang zh-CN`: the Chinese start page, JupyterLab's
-    menus in Chinese, and a check that answers in Chinese."""
+    menus in Chinese, a check that answers in Chinese, and a figure
+    labelled in Chinese."""
     _, links = open_start_page(page, lab_zh, "从这里开始")
     expect(page.locator(".lm-MenuBar-itemLabel").filter(
         has_text=re.compile("^文件$"))).to_have_count(1)
@@ -431,6 +434,45 @@ def test_chinese_edition_in_jupyterlab(lab_zh, page):
     assert re.search("[\u4e00-\u9fff]", text), text
     assert_short_failure(text, "mean_image")
     shot(page, "zh_02_check_in_chinese")
+
+    # A figure, as the lessons draw them, in SVG with its text kept as
+    # text so that the page can be read: Chinese labels, drawn in a CJK
+    # font, and no "Glyph ... missing from font" warning (a box).
+    # FIGURE_CODE keeps the text the cell is found by.
+    figure_cell = code_cell(student, "plots.show_images(x_train[:10]")
+    replace_source(page, figure_cell, FIGURE_CODE)
+    run_cell(page, figure_cell)
+    wait_idle(student)
+    image = figure_cell.locator(
+        '.jp-OutputArea-output[data-mime-type="image/svg+xml"] img')
+    expect(image).to_be_visible(timeout=RUN)
+    # JupyterLab shows the SVG as an image: read the text it draws.
+    svg = urllib.parse.unquote(image.get_attribute("src").split(",", 1)[1])
+    texts = [(element.text or "", element.get("style") or "")
+             for element in ElementTree.fromstring(svg).iter(
+                 "{http://www.w3.org/2000/svg}text")]
+    words = [word for word, _ in texts]
+    for label in ("水平平移（像素，+ 表示向右）", "测试准确率", "全连接网络"):
+        assert label in words, words
+    assert not any("shift" in word or "accuracy" in word
+                   for word in words), words
+    styles = [style for word, style in texts
+              if re.search("[\u4e00-\u9fff]", word)]
+    assert styles and all("WenQuanYi" in style for style in styles), styles
+    assert figure_cell.locator('.jp-OutputArea-output[data-mime-type='
+                               '"application/vnd.jupyter.stderr"]'
+                               ).count() == 0
+    figure_cell.scroll_into_view_if_needed()
+    shot(page, "zh_03_figure_in_chinese")
+
+
+FIGURE_CODE = """# in place of plots.show_images(x_train[:10], ...)
+%config InlineBackend.figure_formats = ["svg"]
+import matplotlib
+matplotlib.rcParams["svg.fonttype"] = "none"
+plots.plot_shift_curves([-1, 0, 1], {"dense net": [0.5, 0.9, 0.5]},
+                        ylabel="test accuracy", chance=0.1)
+"""
 
 
 # ------------------------------- a hostile submission, as graded ---

@@ -106,8 +106,13 @@ def hidden_shifted_accuracy(shifted_accuracy, score, ref, rng):
                 _accuracies(ref, k, 1.0, i, la, s),
                 _accuracies(ref, k, 255.0, i, la, s))
 
-        score.case(t("{kind} probe, {count} images, shifts {shifts}",
-                     kind=kind, count=len(images), shifts=shifts), run)
+        if kind == "dense":
+            label = t("dense probe, {count} images, shifts {shifts}",
+                      count=len(images), shifts=shifts)
+        else:
+            label = t("cnn probe, {count} images, shifts {shifts}",
+                      count=len(images), shifts=shifts)
+        score.case(label, run)
 
 
 def _translation_is_active(build_robust_cnn):
