@@ -199,8 +199,9 @@ def plot_shift_panels(shifts, panels, ylabel, dashed=(), chance=None):
 
 
 def plot_losses(losses, window=50):
-    """The loss of every training step, and its mean over `window` steps,
-    on a log scale."""
+    """The loss of every training step, and its mean over `window` steps.
+    (A linear scale: a log scale's tick labels are mathtext, whose minus
+    sign the CJK font lacks.)"""
     losses = np.asarray(losses, dtype=float)
     figure, axis = _subplots(figsize=(6, 3))
     axis.plot(losses, alpha=0.3, label=label("each batch"))
@@ -210,7 +211,6 @@ def plot_losses(losses, window=50):
                   label=label("mean of {window} batches", window=window))
     axis.set_xlabel(label("step (one batch)"))
     axis.set_ylabel(label("cross-entropy"))
-    axis.set_yscale("log")
     axis.legend()
     _show(figure, tight=True)
 

@@ -177,13 +177,15 @@ def hidden_network_gradients(network_gradients, score, ref, rng):
 
 # ------------------------------------------------------------ train_cnn ---
 
-# Two epochs over 3,000 training digits in batches of 32 (188 steps):
-# the reference reached 0.88-0.91 on 2,000 test digits over 14 draws of
-# digits and seeds; a network whose updates go uphill, or whose labels
-# were shuffled apart from their images, stays near 0.1.
-TRAIN_CASE = {"train": 3000, "test": 2000, "epochs": 2, "batch_size": 32,
+# Two epochs over 1,000 training digits in batches of 20 (100 steps, about
+# a second: the kernel's share of a five-lesson submission): the reference
+# reached 0.76-0.87 on 2,000 test digits over 12 draws of digits and
+# seeds; a network whose updates go uphill, or whose labels were shuffled
+# apart from their images, stays near 0.1. The gradients themselves are
+# judged by their own exercises; this judges the loop.
+TRAIN_CASE = {"train": 1000, "test": 2000, "epochs": 2, "batch_size": 20,
               "learning_rate": 0.1}
-HIDDEN_ACCURACY = 0.8
+HIDDEN_ACCURACY = 0.65
 # Two calls on the same 200 digits with the same seed must agree.
 REPEAT_CASE = {"train": 200, "epochs": 1, "batch_size": 50,
                "learning_rate": 0.1}
