@@ -289,8 +289,8 @@ def softmax_cross_entropy(softmax_cross_entropy):
     """Visible check: loss and gradient on fixed logits, large ones too."""
     for case in _cases("softmax_cross_entropy"):
         fail_on(loss_problem(softmax_cross_entropy, case["logits"],
-                              case["labels"], case["loss"],
-                              case["dlogits"]))
+                             case["labels"], case["loss"],
+                             case["dlogits"]))
     passed(t("softmax_cross_entropy: the mean loss, softmax minus the "
              "one-hot labels over the batch size, finite for large "
              "logits."))
@@ -347,7 +347,7 @@ def dense_backward(dense_backward):
     """Visible check of dense_backward on fixed batches."""
     for case in _cases("dense_backward"):
         fail_on(dense_problem(dense_backward, case["x"], case["W"],
-                               case["grad_out"], case["expected"]))
+                              case["grad_out"], case["expected"]))
     passed(t("dense_backward: dx = grad_out @ W.T, dW = x.T @ grad_out, "
              "db summed over the batch."))
 
@@ -388,7 +388,7 @@ def relu_backward(relu_backward):
     """Visible check of relu_backward, with exact zeros in x."""
     for case in _cases("relu_backward"):
         fail_on(relu_problem(relu_backward, case["x"], case["grad_out"],
-                              case["expected"]))
+                             case["expected"]))
     passed(t("relu_backward: grad_out where x > 0, 0 where x <= 0."))
 
 
@@ -470,8 +470,8 @@ def max_pool2d_backward(max_pool2d_backward):
     """Visible check of max_pool2d_backward: maxima, ties, dropped rows."""
     for case in _cases("max_pool2d_backward"):
         fail_on(pool_problem(max_pool2d_backward, case["x"],
-                              case["grad_out"], case["size"],
-                              case["expected"]))
+                             case["grad_out"], case["size"],
+                             case["expected"]))
     passed(t("max_pool2d_backward: each window's gradient goes to its "
              "first maximum, as in TensorFlow; dropped rows get 0."))
 
@@ -556,8 +556,8 @@ def conv2d_layer_backward(conv2d_layer_backward):
     """Visible check of conv2d_layer_backward: dx, dkernels and dbias."""
     for case in _cases("conv2d_layer_backward"):
         fail_on(conv_problem(conv2d_layer_backward, case["x"],
-                              case["kernels"], case["grad_out"],
-                              case["expected"]))
+                             case["kernels"], case["grad_out"],
+                             case["expected"]))
     passed(t("conv2d_layer_backward: dx is the full convolution with the "
              "flipped kernel, dkernels pairs each weight with its pixels, "
              "dbias sums over images and positions."))
