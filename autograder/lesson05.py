@@ -174,6 +174,15 @@ def _parts(value, count, what):
     return list(value)
 
 
+def _numeric(value):
+    """`value` as an array if it is a number or a numeric array (a loss
+    as a learner may return it), else None."""
+    if not isinstance(value, (float, int, np.generic, np.ndarray)):
+        return None
+    array = np.asarray(value)
+    return array if array.dtype.kind in "fiu" else None
+
+
 def _kind(value):
     if isinstance(value, (tuple, list)):
         return t("a {type} of {count}", type=type(value).__name__,
@@ -235,9 +244,8 @@ def loss_problem(softmax_cross_entropy, logits, labels, want_loss,
     if not _unchanged((logits, labels), before):
         return _modified(what)
     loss, dlogits = _parts(value, 2, what)
-    loss_array = np.asarray(loss) if isinstance(
-        loss, (float, int, np.generic, np.ndarray)) else None
-    if loss_array is None or loss_array.dtype.kind not in "fiu":
+    loss_array = _numeric(loss)
+    if loss_array is None:
         return t("{what}: the loss is {type}; expected one number.",
                  what=what, type=type(loss).__name__)
     if loss_array.size != 1:
@@ -599,12 +607,10 @@ def network_problem(network_gradients, x, labels, weights, want_loss,
         return _modified(what)
     loss, gradients = _parts(value, 2, what)
     gradients = _parts(gradients, 6, t("{what}'s gradients", what=what))
-    loss_array = np.asarray(loss) if isinstance(
-        loss, (float, int, np.generic, np.ndarray)) else None
-    if loss_array is None or loss_array.size != 1 or \
-            loss_array.dtype.kind not in "fiu" or not np.isclose(
-                float(loss_array.reshape(())), float(want_loss),
-                rtol=1e-6, atol=1e-6):
+    loss_array = _numeric(loss)
+    if loss_array is None or loss_array.size != 1 or not np.isclose(
+            float(loss_array.reshape(())), float(want_loss), rtol=1e-6,
+            atol=1e-6):
         return t("{what}: the loss is {got}, expected {want}; it is "
                  "softmax_cross_entropy of the forward pass's logits.",
                  what=what, got=render_value(loss),
