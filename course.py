@@ -65,7 +65,7 @@ def set_up():
 
 
 def install_bubblewrap():
-    """The grader's sandbox (autograder/sandbox.py) needs Debian's bwrap.
+    """The grader's sandbox (trusted_grader/sandbox.py) needs Debian's bwrap.
 
     Installed here when running as root with apt-get (CI, containers);
     otherwise a hint, since grading then runs student code unconfined.

@@ -57,6 +57,6 @@ c.Execute.raise_on_iopub_timeout = False
 # Feedback and the formgrader render student notebooks in the instructor's
 # browser: nbconvert sanitises HTML outputs and drops JavaScript and widget
 # outputs. (The grading command also sanitises the notebooks themselves,
-# trusted_grader/sanitize.py, as nbgrader's templates render Markdown cells
-# unsanitised whatever this says.)
+# trusted_grader/batch/sanitize.py, as nbgrader's templates render Markdown
+# cells unsanitised whatever this says.)
 c.HTMLExporter.sanitize_html = True

@@ -1,12 +1,13 @@
-"""`python -m autograder grade ...`: the trusted grading command.
+"""`python -m autograder grade ...`: the old name of the grading command.
 
-The command lives in `trusted_grader` (the kernel never imports it); this
-module only keeps the course's documented command name.
+The command belongs to the trusted side (`python -m trusted_grader
+grade`), which this kernel-side package never imports: this module only
+replaces its own process with that command, arguments unchanged.
 """
 
+import os
 import sys
 
-from trusted_grader.cli import main
-
 if __name__ == "__main__":
-    sys.exit(main())
+    command = [sys.executable, "-m", "trusted_grader", *sys.argv[1:]]
+    os.execv(sys.executable, command)

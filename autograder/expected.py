@@ -1,9 +1,9 @@
 """Expected values for the visible checks, generated from the references.
 
 Learners have no solutions/, so each visible check reads fixed cases from
-``autograder/expected/<lesson>.json``. `python -m autograder expected`
-regenerates those files from the reference solutions (on the trusted side,
-`trusted_grader.expected_files`); a test fails when a file is stale.
+``autograder/expected/<lesson>.json``. `python tools/expected_values.py`
+regenerates those files from the reference solutions (a maintainer's tool
+on the trusted side); a test fails when a file is stale.
 """
 
 import importlib

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from autograder import answers
-from autograder.messages import t
+from cnn_course.messages import t
 
 # Captured at import, before any learner code runs, so that a notebook that
 # reassigns np.allclose or np.array_equal cannot change how it is checked.

@@ -16,7 +16,7 @@ from autograder.feedback import (
     require_array,
     same_array,
 )
-from autograder.messages import t
+from cnn_course.messages import t
 
 LESSON = "01_dense_translation"
 # NumPy's error for a slice assignment whose shapes do not fit.

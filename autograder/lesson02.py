@@ -38,7 +38,7 @@ from autograder.feedback import (
     require_array,
     same_array,
 )
-from autograder.messages import t
+from cnn_course.messages import t
 
 LESSON = "02_convolution_by_hand"
 

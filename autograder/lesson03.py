@@ -50,7 +50,7 @@ from autograder.feedback import (
     same_array,
     scratch_call,
 )
-from autograder.messages import t
+from cnn_course.messages import t
 
 LESSON = "03_cnn_from_scratch"
 FORWARD_TOLERANCE = 1e-5

@@ -9,7 +9,7 @@ from autograder.feedback import (
     passed,
     render_call,
 )
-from autograder.messages import t
+from cnn_course.messages import t
 
 LESSON = "04_keras_cnn"
 PROBE_SIZE = 8

@@ -32,7 +32,7 @@ from autograder.feedback import (
     same_array,
     scratch_call,
 )
-from autograder.messages import t
+from cnn_course.messages import t
 
 LESSON = "05_backpropagation"
 # get_weights() of the lesson's network, in order.

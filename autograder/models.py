@@ -7,7 +7,7 @@ than strings; the descriptions here are the same for all of those.
 
 import re
 
-from autograder.messages import t
+from cnn_course.messages import t
 
 LOSS_ALIASES = {"categoricalcrossentropy": "categorical_crossentropy"}
 ACCURACY_NAMES = {"accuracy", "acc", "categorical_accuracy"}

@@ -28,7 +28,7 @@ from autograder.feedback import (
     LibraryWatch,
     library_references,
 )
-from autograder.messages import t
+from cnn_course.messages import t
 
 INPUTS_VARIABLE = "COURSE_GRADING_INPUTS"
 ANSWERS_VARIABLE = "COURSE_GRADING_ANSWERS"
@@ -179,7 +179,7 @@ def _hidden_cell(name, scratch):
             # for running without an error.
             raise CheckFailure(t(
                 "Hidden tests of {name} are judged outside the notebook: "
-                "grade with `python -m autograder grade`, not plain "
+                "grade with `python -m trusted_grader grade`, not plain "
                 "`nbgrader autograde`.", name=name))
         print(t("Hidden tests of {name} run when your instructor grades "
                 "this notebook.", name=name))

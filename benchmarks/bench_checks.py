@@ -3,8 +3,8 @@
 For each lesson's check module (`autograder.lessonNN`) and each exercise in
 its `EXERCISES`, times the visible check a learner's test cell runs,
 `check.<name>(<name>)`, on the lesson's reference solution (read from the
-solution notebook by `trusted_grader.reference`), outside grading and with
-its printout suppressed. TensorFlow is imported first, as a notebook's
+solution notebook by `trusted_grader.judging.reference`), outside grading
+and with its printout suppressed. TensorFlow is imported first, as a notebook's
 setup cell does, so each figure is the check's own time.
 """
 
@@ -14,7 +14,7 @@ import io
 import os
 
 from benchmarks.common import ROOT, Row, Timer
-from trusted_grader import reference
+from trusted_grader.judging import reference
 
 BAR_SECONDS = 5
 

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import ROOT, Row, Timer
-from trusted_grader import grading
+from trusted_grader.batch import grading
 
 AUTOGRADE_BAR_SECONDS = 45
 CLASS_SIZE = 10

@@ -1,11 +1,11 @@
 """Lesson 02: the vectorized NumPy convolution against tf.nn.conv2d.
 
 The convolutions are the lesson's reference solutions (`conv2d`, the loop
-version, and `conv2d_fast`), read from the solution notebook's solution
-cells by `trusted_grader.reference`, so the benchmark times exactly what the
-lesson teaches. Both sides get float32 inputs, produce float32 outputs as
-NumPy arrays, run once to warm up, and are timed alternately; the fastest
-run of each counts, which is the fairest figure on a shared machine.
+version, and `conv2d_fast`), read from the solution notebook's solution cells
+by `trusted_grader.judging.reference`, so the benchmark times exactly what the
+lesson teaches. Both sides get float32 inputs, produce float32 outputs as NumPy
+arrays, run once to warm up, and are timed alternately; the fastest run of each
+counts, which is the fairest figure on a shared machine.
 
 The notebook's time comes from one full run of the solution notebook, and
 a probe in the same kernel reads the figures of its pooling table ("A
@@ -22,7 +22,7 @@ import numpy as np
 
 from benchmarks.common import ROOT, Row, Timer, execute_notebook
 from cnn_course import import_tensorflow, load_mnist
-from trusted_grader import reference
+from trusted_grader.judging import reference
 
 LESSON = "02_convolution_by_hand"
 IMAGES = 1000

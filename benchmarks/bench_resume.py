@@ -4,7 +4,7 @@ A class of CLASS_SIZE lesson-02 submissions (the lightest lesson to
 grade) is graded by the grading command as an instructor runs it (a new
 process, its imports included, `--jobs 2`), then graded again into the
 same output folder with nothing changed: every notebook's recorded grade
-is reused (trusted_grader/resume.py). Bar: the re-run takes under 10% of
+is reused (trusted_grader/batch/resume.py). Bar: the re-run takes under 10% of
 the first run's time.
 """
 
@@ -28,7 +28,7 @@ def grading_command(source, output):
                    + os.pathsep + os.environ.get("PATH", "")}
     with Timer() as timer:
         result = subprocess.run(
-            [sys.executable, "-m", "autograder", "grade", str(source),
+            [sys.executable, "-m", "trusted_grader", "grade", str(source),
              "--output", str(output), "--jobs", "2"],
             cwd=ROOT, capture_output=True, text=True, env=environment)
     if result.returncode != 0:

@@ -2,8 +2,8 @@
 
 Each design is a `build_robust_cnn(input_shape, num_classes)` a learner
 might write. Like the judge, we build it for 14x14 inputs, save and load
-it as a .keras file, then let trusted_grader.robustness rebuild it fresh,
-train it briefly and measure it at shifts of -2..+2 px. Correct designs
+it as a .keras file, then let trusted_grader.judging.robustness rebuild it
+fresh, train it briefly and measure it at shifts of -2..+2 px. Correct designs
 must all pass (no false negatives), the mistakes must all fail (no false
 positives); "info" designs are reported but not counted.
 
@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from benchmarks.common import Row
-from trusted_grader import robustness
+from trusted_grader.judging import robustness
 
 CORRECT_SEEDS = (0, 1, 2)
 MISTAKE_SEEDS = (0, 1, 2)

@@ -12,7 +12,7 @@ import statistics
 
 from benchmarks.bench_grading import timed_grade
 from benchmarks.common import ROOT, Row, execute_notebook
-from trusted_grader import grading
+from trusted_grader.batch import grading
 
 FULL_CLASS_SIZE = 20
 FULL_CLASS_BAR_SECONDS = 360

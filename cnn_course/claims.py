@@ -10,8 +10,8 @@ the short run does not show never stops the notebook: `claim` says so
 instead (one that holds anyway is shown as checked).
 """
 
-from autograder.messages import phrase, t
 from cnn_course.budget import grading_mode
+from cnn_course.messages import phrase, t
 
 
 class ClaimNotShown(AssertionError):
@@ -29,7 +29,7 @@ def claim(holds, statement):
     says in words what it means, e.g. "the NumPy forward pass matches
     model.predict within 1e-5". The statement is English, as written in
     the notebook's code; it is shown in the notebook's language (the
-    catalogue's form of it, autograder/catalogue/).
+    catalogue's form of it, cnn_course/catalogue/).
     """
     statement = phrase(statement)
     if not bool(holds):

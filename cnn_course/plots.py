@@ -2,7 +2,7 @@
 
 A figure's words (titles, axis labels, legends) are English templates
 passed through `label`, which gives them in the notebook's language (the
-message catalogue, autograder/messages.py) when matplotlib has a font for
+message catalogue, cnn_course/messages.py) when matplotlib has a font for
 it, and in English otherwise: a Chinese label drawn without a CJK font
 would show boxes.
 """
@@ -14,14 +14,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
-from autograder.messages import (
+from cnn_course.budget import autograding
+from cnn_course.messages import (
     ENGLISH,
     language,
     phrase,
     t,
     use_language,
 )
-from cnn_course.budget import autograding
 
 # Fonts with Simplified-Chinese glyphs, preferred first. The course's CI
 # and its Debian images install fonts-wqy-zenhei (WenQuanYi Zen Hei).

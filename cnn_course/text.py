@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from autograder.messages import phrase, t
+from cnn_course.messages import phrase, t
 
 __all__ = ["pad_to_width", "phrase", "t"]
 

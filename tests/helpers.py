@@ -25,7 +25,7 @@ def chinese(text):
 
 def in_both_languages(run):
     """(result in Chinese, result in English) of `run()`."""
-    from autograder import messages
+    from cnn_course import messages
 
     with messages.use_language("zh-CN"):
         in_chinese = run()
@@ -65,9 +65,10 @@ def partly_correct(root):
 
 
 def run_grading(root, source, output, *options):
-    """`python -m autograder grade`; (completed process, grades.csv rows)."""
+    """`python -m trusted_grader grade`; (completed process, grades.csv
+    rows)."""
     result = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(source),
+        [sys.executable, "-m", "trusted_grader", "grade", str(source),
          "--output", str(output), *options],
         cwd=root, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -111,9 +112,9 @@ def judged(check, name, func, seed=0):
     recorder answers them with `func` and writes the answers as data, the
     judge scores them.
     """
-    from trusted_grader import local
+    import local_judge
 
-    return local.judge_functions(check.LESSON, {name: func}, seed=seed)
+    return local_judge.judge_functions(check.LESSON, {name: func}, seed=seed)
 
 
 def hidden_score(check, name, func, seed=0):

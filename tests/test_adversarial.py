@@ -24,7 +24,8 @@ from helpers import (
 )
 
 from autograder import expected
-from trusted_grader import reference, sandbox
+from trusted_grader import sandbox
+from trusted_grader.judging import reference
 
 LESSON = GRADED_LESSON
 

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from helpers import run_grading
 
-from trusted_grader.judge import cell_points
+from trusted_grader.judging.server import cell_points
 
 pytestmark = pytest.mark.slow
 LESSONS = ["01_dense_translation", "02_convolution_by_hand",
@@ -72,7 +72,7 @@ def test_demo_cells_are_skipped_and_no_cell_raises(graded, lesson, root):
     needs what a demo cell computes)."""
     import nbformat
 
-    from trusted_grader.demo_cells import demo_sources, skipped_note
+    from trusted_grader.batch.demo_cells import demo_sources, skipped_note
 
     demo = demo_sources(root / "solutions" / lesson / f"{lesson}.ipynb")
     assert demo, f"{lesson} has no demo cells"

@@ -21,7 +21,7 @@ notebook does not train. Screenshots go to test-artifacts/browser/.
 Instructors: a hostile lesson-01 submission (script in displayed HTML,
 JavaScript, SVG and Markdown outputs and in Markdown cells, an
 `<img onerror>`, a javascript: link and a remote image in the short answer)
-graded by `python -m autograder grade`: its feedback HTML, and its page in
+graded by `python -m trusted_grader grade`: its feedback HTML, and its page in
 nbgrader's formgrader served from the output folder, run no script (no
 dialog, title unchanged, no request to a loopback listener the payloads
 call) and still show the learner's printed text, figure and answer.

@@ -13,7 +13,8 @@ import nbformat
 import pytest
 from helpers import GRADED_LESSON, lesson_notebook, run_grading
 
-from trusted_grader import canvas, cli
+from trusted_grader.batch import cli
+from trusted_grader.export import canvas
 
 LESSON = GRADED_LESSON
 L02 = "02_convolution_by_hand"

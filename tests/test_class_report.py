@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import local_judge
 import numpy as np
 import pytest
 from helpers import run_grading
@@ -33,8 +34,8 @@ from lesson02_class import (
 )
 
 from autograder.feedback import FAIL_MARK, PASS_MARK
-from autograder.messages import table, use_language
-from trusted_grader import local, mistakes, similarity
+from cnn_course.messages import table, use_language
+from trusted_grader.export import mistakes, similarity
 
 # With this seed each planted mistake draws exactly its own hint (with
 # another, the judge may also name a second cause on some case).
@@ -78,7 +79,7 @@ def grades(output):
 # ------------------------------------------------- one graded class ---
 
 def test_the_report_names_its_seed_and_course_version(graded, root):
-    from trusted_grader.cluster import solutions_fingerprint
+    from trusted_grader.judging.reference import solutions_fingerprint
 
     run = {row["name"]: row["value"] for row in table_rows(graded, "run")}
     assert run["seed"] == SEED
@@ -273,7 +274,7 @@ def test_findings_are_the_same_in_both_languages(student):
     found = {}
     for language in ("en", "zh-CN"):
         with use_language(language):
-            results = local.judge_functions(LESSON, functions,
+            results = local_judge.judge_functions(LESSON, functions,
                                             seed=int(SEED))
         found[language] = {
             (cell, finding.kind, finding.template, finding.english)

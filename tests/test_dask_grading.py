@@ -46,7 +46,7 @@ def submissions(root, tmp_path_factory):
 
 
 def grading_command(source, output, *options):
-    return [sys.executable, "-m", "autograder", "grade", str(source),
+    return [sys.executable, "-m", "trusted_grader", "grade", str(source),
             "--output", str(output), "--seed", SEED, *options]
 
 

@@ -2,7 +2,7 @@
 
 The grading command answers the from-scratch exercises (lessons 02 and 03)
 in a second confined kernel in which TensorFlow, Keras, SciPy, PyTorch and
-JAX do not exist (trusted_grader/from_scratch.py). Library calls hidden
+JAX do not exist (trusted_grader/batch/from_scratch.py). Library calls hidden
 from every detector inside the student's process (a worker thread, a dict
 of functions made in another cell, the profiler switched off, SciPy found
 on another Python's path) earn no more there than the same calls made

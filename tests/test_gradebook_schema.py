@@ -1,12 +1,13 @@
 """The grader reads nbgrader's schema revision in its own process
-(trusted_grader/gradebook_schema.py) instead of nbgrader's `alembic heads`
-subprocess: the same revision, and gradebooks nbgrader accepts."""
+(trusted_grader/export/gradebook_schema.py) instead of nbgrader's
+`alembic heads` subprocess: the same revision, and gradebooks nbgrader
+accepts."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-from trusted_grader import gradebook_schema
+from trusted_grader.export import gradebook_schema
 
 
 def test_the_revision_is_the_one_alembic_reports():

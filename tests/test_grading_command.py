@@ -1,4 +1,4 @@
-"""`python -m autograder grade` end to end on submissions built here.
+"""`python -m trusted_grader grade` end to end on submissions built here.
 
 Lesson 01 only (the fastest to grade): correct, partly correct, blank, not
 JSON, a deleted test cell, test-cell metadata removed, a wrongly named
@@ -169,6 +169,8 @@ def test_zip_input_and_regrading_give_the_same_rows(root, submissions,
 
 
 def test_missing_input_is_a_clear_failure(root, tmp_path):
+    # The command's old name, which hands over to `python -m
+    # trusted_grader` without importing it.
     result = subprocess.run(
         [sys.executable, "-m", "autograder", "grade",
          str(tmp_path / "nowhere"), "--output", str(tmp_path / "out")],
@@ -178,7 +180,7 @@ def test_missing_input_is_a_clear_failure(root, tmp_path):
 
 
 def test_status_values_are_documented(root):
-    from trusted_grader.grading import STATUSES
+    from trusted_grader.batch.grading import STATUSES
 
     readme = (root / "README.md").read_text(encoding="utf-8")
     for status in STATUSES:

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from trusted_grader import integrity
+from trusted_grader.batch import integrity
 
 LESSONS = ["01_dense_translation", "02_convolution_by_hand",
            "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]

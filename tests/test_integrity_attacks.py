@@ -26,7 +26,7 @@ from helpers import (
 from test_adversarial import hard_coded_source
 
 from autograder import lesson02
-from trusted_grader import reference
+from trusted_grader.judging import reference
 
 pytestmark = pytest.mark.slow
 LESSON01 = "01_dense_translation"
@@ -224,7 +224,7 @@ def test_looked_up_visible_answers_earn_nothing(graded):
 
 def test_lesson04_is_judged_apart_from_the_other_lessons(graded):
     """With --jobs 2 lesson 04's trainings have a judge of their own
-    (judging.JudgePanel): two judges' logs, each ready for its own
+    (judge_client.JudgePanel): two judges' logs, each ready for its own
     lessons only, and every notebook of the run was judged."""
     output, rows = graded
     ready = {}

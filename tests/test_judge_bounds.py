@@ -1,6 +1,6 @@
 """The judge is bounded: memory, time per notebook, inputs, start-up.
 
-Most tests drive `judging.JudgeServer` (the grading command's judge, in
+Most tests drive `judge_client.JudgeServer` (the grading command's judge, in
 its sandbox) on lesson 02, whose judge starts in seconds, with answers
 recorded from the reference solutions as a kernel records them:
 
@@ -27,17 +27,19 @@ import threading
 import time
 from types import SimpleNamespace
 
+import local_judge
 import nbformat
 import numpy as np
 import pytest
 from helpers import GRADED_LESSON, ROLL_SHIFT, cell, lesson_notebook
 
 from autograder import answers
-from trusted_grader import judge as judge_module
-from trusted_grader import judging, local, reference
-from trusted_grader.judge import lesson_module
+from trusted_grader.batch import judge_client
+from trusted_grader.batch.settings import GradingSettings
+from trusted_grader.judging import reference
+from trusted_grader.judging import server as judge_module
+from trusted_grader.judging.server import lesson_module
 from trusted_grader.paths import SOLUTIONS
-from trusted_grader.settings import GradingSettings
 
 LESSON = "02_convolution_by_hand"  # the quickest judge to start
 SEED = 5
@@ -54,7 +56,7 @@ def server_of(tmp_path):
 
     def make(**values):
         work = tmp_path / f"work{len(servers)}"
-        server = judging.JudgeServer([LESSON], work, settings(**values))
+        server = judge_client.JudgeServer([LESSON], work, settings(**values))
         servers.append(server)
         return server
 
@@ -74,7 +76,7 @@ def honest_answers(server, student):
     folder.mkdir(parents=True)
     stand_in = SimpleNamespace(checks=lesson_module(LESSON),
                                inputs=server.inputs / LESSON)
-    local.record_answers(stand_in, functions, folder)
+    local_judge.record_answers(stand_in, functions, folder)
     return folder
 
 
@@ -97,7 +99,7 @@ def judge_process(server):
                 command = file.read().split(b"\0")
         except OSError:
             continue
-        if command[1:3] == [b"-m", b"trusted_grader.judge"] and \
+        if command[1:3] == [b"-m", b"trusted_grader.judging.server"] and \
                 marker in command:
             return int(entry)
     raise AssertionError("no judge process found")
@@ -285,13 +287,13 @@ def test_changed_inputs_stop_a_restarted_judge(server_of):
     np.savez(target, **arrays)
     server._stop()
     started = time.monotonic()
-    with pytest.raises(judging.JudgeStartFailed) as failure:
+    with pytest.raises(judge_client.JudgeStartFailed) as failure:
         server.wait_ready()
     message = str(failure.value)
     assert "InputsMismatch" in message and "hidden_conv2d.npz" in message
     assert time.monotonic() - started < 60
     # From then on every request fails at once: the run stops.
-    with pytest.raises(judging.JudgeStartFailed):
+    with pytest.raises(judge_client.JudgeStartFailed):
         server.judge(LESSON, server.units, {})
 
 
@@ -321,7 +323,7 @@ def test_a_judge_over_its_memory_cap_fails_that_notebook_only(server_of):
     (bomb / "hidden_conv2d.json").write_text(
         "[" + "{}," * (count - 1) + "{}]", encoding="utf-8")
     assert_every_point(server.judge(LESSON, honest, {}))
-    with pytest.raises(judging.JudgeFailed) as failure:
+    with pytest.raises(judge_client.JudgeFailed) as failure:
         server.judge(LESSON, bomb, {})
     assert "ran out of memory" in str(failure.value)
     assert f"{cap_mb} MiB" in str(failure.value)
@@ -340,7 +342,7 @@ def test_a_notebook_over_the_time_bound_fails_alone(server_of):
     paused = judge_process(server)
     os.kill(paused, signal.SIGSTOP)
     started = time.monotonic()
-    with pytest.raises(judging.JudgeFailed) as failure:
+    with pytest.raises(judge_client.JudgeFailed) as failure:
         server.judge(LESSON, honest, {})
     assert 3 <= time.monotonic() - started < 30
     assert "took over 3 s" in str(failure.value)
@@ -382,7 +384,7 @@ def test_a_judge_that_dies_while_starting_releases_waiting_kernels(
     waiting.join(timeout=60)
     assert "could not prepare" in waited["message"]
     assert waited["ended"] - killed < 5
-    with pytest.raises(judging.JudgeStartFailed) as failure:
+    with pytest.raises(judge_client.JudgeStartFailed) as failure:
         server.judge(LESSON, server.units, {})
     assert "the judge ended (exit" in str(failure.value)
     assert time.monotonic() - killed < 10
@@ -412,7 +414,7 @@ def grade_broken(root, broken_course, output, *options):
     solutions, submissions = broken_course
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(submissions),
+        [sys.executable, "-m", "trusted_grader", "grade", str(submissions),
          "--output", str(output), "--solutions", str(solutions),
          "--seed", str(SEED), *options],
         cwd=root, capture_output=True, text=True, timeout=600)

@@ -11,7 +11,7 @@ from helpers import judged
 
 from autograder import expected
 from autograder import lesson02 as check
-from trusted_grader import reference
+from trusted_grader.judging import reference
 
 LESSON = check.LESSON
 

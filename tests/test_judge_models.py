@@ -14,6 +14,7 @@ import time
 import zipfile
 
 import h5py
+import local_judge
 import pytest
 from helpers import hidden_score, judged
 
@@ -21,8 +22,8 @@ from autograder import lesson01 as check01
 from autograder import lesson04 as check04
 from autograder.feedback import FAIL_MARK, PASS_MARK, CheckFailure
 from benchmarks import bench_robust_criterion as criterion
-from trusted_grader import judge, local, model_limits, reference, robustness
-from trusted_grader.hidden import lesson04 as hidden04
+from trusted_grader.judging import model_limits, reference, robustness, server
+from trusted_grader.judging.hidden import lesson04 as hidden04
 
 LESSON = "04_keras_cnn"
 TRAINED_CASE = "holds up on shifted digits after the grader's training"
@@ -231,7 +232,7 @@ def test_a_config_declaring_gigabytes_is_refused_unread(
     opened_sizes.clear()
     started = time.perf_counter()
     with pytest.raises(CheckFailure) as refused:
-        judge.load_model(path)
+        server.load_model(path)
     assert time.perf_counter() - started < 1.0
     assert "config.json in the saved model file declares 1,610,612,736 " \
            "bytes; the grader opens at most 1,048,576" in \
@@ -241,10 +242,11 @@ def test_a_config_declaring_gigabytes_is_refused_unread(
 
 def test_every_recorded_bomb_scores_zero_with_the_limit_named(
         ref, tmp_path, monkeypatch, opened_sizes):
-    lesson_judge = local.lesson_judge(LESSON, 0, local._inputs_root())
+    lesson_judge = local_judge.lesson_judge(LESSON, 0,
+                                            local_judge._inputs_root())
     answers = tmp_path / "answers"
     answers.mkdir()
-    local.record_answers(lesson_judge,
+    local_judge.record_answers(lesson_judge,
                          {"build_robust_cnn": ref.build_robust_cnn}, answers)
     bombs = sorted(answers.glob("*build_robust_cnn-*.keras"))
     assert len(bombs) >= 5
@@ -508,7 +510,7 @@ def test_the_toy_training_is_shared_only_by_the_same_design(keras):
     cannot learn) fails although its honest twin was trained first, and
     the honest design, judged again, keeps its pass without a new
     training."""
-    from trusted_grader.hidden import lesson01 as hidden01
+    from trusted_grader.judging.hidden import lesson01 as hidden01
 
     dense = reference.load("01_dense_translation").build_dense_model
 

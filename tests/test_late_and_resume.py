@@ -1,4 +1,4 @@
-"""Late work and resumable runs of `python -m autograder grade`.
+"""Late work and resumable runs of `python -m trusted_grader grade`.
 
 The cheap parts (the deadline, the extensions file, the penalty rule,
 where a submission's time comes from, the course fingerprints, the lock)
@@ -33,8 +33,9 @@ import nbformat
 import pytest
 from helpers import cell, exercise_points, lesson_notebook
 
-from trusted_grader import canvas, cli, lateness, merge, resume, submissions
-from trusted_grader.settings import GradingSettings
+from trusted_grader.batch import cli, lateness, resume, submissions
+from trusted_grader.batch.settings import GradingSettings
+from trusted_grader.export import canvas, merge
 
 LESSON = "02_convolution_by_hand"
 DEADLINE = datetime(2025, 3, 7, 23, 59, tzinfo=timezone(timedelta(hours=1)))
@@ -261,7 +262,7 @@ def test_one_run_at_a_time_per_output_folder(tmp_path):
 
 
 def test_a_runs_seed_is_kept_for_the_next(tmp_path):
-    from trusted_grader.grading import _choose_seed
+    from trusted_grader.batch.grading import _choose_seed
 
     first = settings()
     assert _choose_seed(first, tmp_path) == "fresh"
@@ -308,7 +309,7 @@ def course(root, tmp_path_factory):
 
 
 def command(course, source=None, *options):
-    return [sys.executable, "-m", "autograder", "grade",
+    return [sys.executable, "-m", "trusted_grader", "grade",
             str(source or course["class"]), "--output",
             str(course["output"]), *course["options"], *options]
 

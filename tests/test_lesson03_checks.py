@@ -758,6 +758,6 @@ def test_hard_coding_the_visible_cases_fails_hidden_tests(ref):
 
 
 def test_visible_expectations_are_fresh():
-    from trusted_grader import expected_files as expected
+    import expected_values as expected
 
     assert LESSON not in expected.stale_lessons()

@@ -6,7 +6,7 @@ import pytest
 from helpers import failure_of, hidden_score
 
 from autograder import lesson03 as check
-from trusted_grader import reference
+from trusted_grader.judging import reference
 
 LESSON = "03_cnn_from_scratch"
 # The learner's functions call the notebook's feature_maps, a global of

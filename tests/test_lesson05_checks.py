@@ -6,7 +6,7 @@ import pytest
 from helpers import failure_of, hidden_score, judged
 
 from autograder import lesson05 as check
-from trusted_grader import reference
+from trusted_grader.judging import reference
 
 LESSON = "05_backpropagation"
 REF = reference.load(LESSON)

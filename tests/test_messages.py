@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import messages
+from cnn_course import messages
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograder", "trusted_grader", "cnn_course")
@@ -115,7 +115,7 @@ def test_every_template_has_a_translation_with_the_same_fields(language):
     missing = [f"{where}: {template!r}" for template, where in found.items()
                if template not in table]
     assert not missing, (f"{len(missing)} templates have no {language} "
-                         "form in autograder/catalogue/:\n"
+                         "form in cnn_course/catalogue/:\n"
                          + "\n".join(missing[:40]))
     for template in found:
         assert fields(table[template]) == fields(template), template
@@ -146,7 +146,7 @@ def test_a_submission_cannot_pick_a_language_the_grader_lacks():
     language is English."""
     import nbformat
 
-    from trusted_grader.grading import notebook_language
+    from trusted_grader.batch.notebook_grading import notebook_language
 
     notebook = nbformat.v4.new_notebook()
     for metadata, expected in (({"language": "zh-CN"}, "zh-CN"),

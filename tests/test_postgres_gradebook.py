@@ -28,7 +28,7 @@ import nbformat
 import pytest
 from helpers import GRADED_LESSON, lesson_notebook, partly_correct, run_grading
 
-from trusted_grader import merge
+from trusted_grader.export import merge
 
 LESSON = GRADED_LESSON
 USER = "grader"  # the server's superuser, trusted on its socket and port
@@ -357,7 +357,7 @@ def test_a_wrong_database_stops_the_run_before_grading(root, postgres,
     for url, reason in ((closed, "cannot open the gradebook database"),
                         (postgres.url(foreign), "database of its own")):
         result = subprocess.run(
-            [sys.executable, "-m", "autograder", "grade", str(tmp_path),
+            [sys.executable, "-m", "trusted_grader", "grade", str(tmp_path),
              "--output", str(tmp_path / "out"), "--db-url", url],
             cwd=root, capture_output=True, text=True, timeout=120)
         assert result.returncode == 2

@@ -3,8 +3,8 @@
 The grading command reads submissions in two steps, and these tests call
 both directly: `submissions.extract_zip` and `submissions.collect` give
 every file an entry (gradable, or a final status with its reason), and for
-each gradable entry `grading.check_integrity` reads and scans it again in
-the worker that grades it (raising submissions.InvalidNotebook, which
+each gradable entry `notebook_grading.check_integrity` reads and scans it
+again in the worker that grades it (raising submissions.InvalidNotebook, which
 grade_notebook turns into `invalid_notebook`). A seeded fuzz sends a few
 hundred malformed notebooks and zip archives through them; one run of the
 grading command puts the worst of them beside an honest notebook.
@@ -23,8 +23,13 @@ import nbformat
 import pytest
 from helpers import GRADED_LESSON, lesson_notebook, run_grading
 
-from trusted_grader import grading, integrity, submissions
-from trusted_grader.submissions import (
+from trusted_grader.batch import (
+    grading,
+    integrity,
+    notebook_grading,
+    submissions,
+)
+from trusted_grader.batch.submissions import (
     MAX_JSON_DEPTH,
     InvalidNotebook,
     Limits,
@@ -296,7 +301,8 @@ def scanned(entries, root, work):
         if entry.status == "pending":
             target = work / f"{number}.ipynb"
             try:
-                grading.check_integrity(entry, root / "solutions", target)
+                notebook_grading.check_integrity(
+                    entry, root / "solutions", target)
             except InvalidNotebook as error:
                 entry.status, entry.detail = "invalid_notebook", str(error)
             else:
@@ -382,7 +388,7 @@ def test_code_too_deep_to_scan_is_a_finding(blank, root, tmp_path):
     path = tmp_path / f"deep_{LESSON}.ipynb"
     path.write_bytes(deep)
     entry = submissions.Entry("deep", LESSON, path=path)
-    findings, library_use, _ = grading.check_integrity(
+    findings, library_use, _ = notebook_grading.check_integrity(
         entry, root / "solutions", tmp_path / "copy.ipynb")
     assert findings == ["cell 'shift_image' line 1: nests code too "
                         "deeply to check"]

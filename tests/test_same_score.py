@@ -80,9 +80,9 @@ from test_lesson04_checks import cnn_variant, make_student
 from test_lesson04_checks import shift_roll as shift_columns_roll
 
 from autograder import lesson01, lesson02, lesson04
-from trusted_grader import reference
-from trusted_grader.judge import cell_points
-from trusted_grader.robustness import shift_columns
+from trusted_grader.judging import reference
+from trusted_grader.judging.robustness import shift_columns
+from trusted_grader.judging.server import cell_points
 
 SEEDS = (1, 2, 3)
 

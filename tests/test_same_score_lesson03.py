@@ -89,10 +89,10 @@ from test_lesson03_kernel_checks import (
 )
 
 from autograder import lesson03 as check
-from trusted_grader import reference
-from trusted_grader.hidden import lesson03 as hidden_tests
-from trusted_grader.judge import cell_points
-from trusted_grader.replay import call_key
+from trusted_grader.judging import reference
+from trusted_grader.judging.hidden import lesson03 as hidden_tests
+from trusted_grader.judging.replay import call_key
+from trusted_grader.judging.server import cell_points
 
 LESSON = "03_cnn_from_scratch"
 SEEDS = (4, 5, 6)

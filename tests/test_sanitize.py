@@ -1,4 +1,4 @@
-"""trusted_grader.sanitize: a graded notebook holds nothing that runs as
+"""trusted_grader.batch.sanitize: a graded notebook holds nothing that runs as
 script when nbgrader renders it (feedback, formgrader), and keeps what
 honest learners write.
 
@@ -25,9 +25,9 @@ from nbformat.v4 import (
     new_raw_cell,
 )
 
-from autograder.messages import use_language
-from trusted_grader import sanitize
-from trusted_grader.sanitize import sanitize_markdown, sanitize_notebook
+from cnn_course.messages import use_language
+from trusted_grader.batch import sanitize
+from trusted_grader.batch.sanitize import sanitize_markdown, sanitize_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 # A 1x1 PNG, as matplotlib's inline backend sends images: base64 text.

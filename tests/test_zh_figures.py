@@ -8,8 +8,10 @@ import pytest
 
 matplotlib.use("agg")
 
-from autograder import messages  # noqa: E402
-from cnn_course import plots  # noqa: E402
+from cnn_course import (
+    messages,  # noqa: E402
+    plots,  # noqa: E402
+)
 
 
 @pytest.fixture

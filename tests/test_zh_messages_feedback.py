@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from helpers import chinese, failure_of
 
-from autograder import feedback, messages, models, recorder
-from trusted_grader import judge, replay, scoring
+from autograder import feedback, models, recorder
+from cnn_course import messages
+from trusted_grader.judging import replay, scoring, server
 
 
 @pytest.fixture(autouse=True)
@@ -104,9 +105,9 @@ def test_a_veto_says_why_in_the_notebooks_language(capsys):
 
 def test_the_judges_notes_in_both_languages():
     with messages.use_language("zh-CN"):
-        missing = judge.no_answers()
+        missing = server.no_answers()
     assert chinese(missing)
-    assert judge.no_answers().startswith("no answers were recorded")
+    assert server.no_answers().startswith("no answers were recorded")
     stand_in = replay.Replay("relu", {"answers": []}, None, [])
     with messages.use_language("zh-CN"):
         message = failure_of(stand_in, np.zeros(3))
@@ -127,7 +128,7 @@ def test_the_judges_notes_in_both_languages():
 def test_the_grader_notes_the_error_of_a_cell_without_answers():
     import nbformat
 
-    from trusted_grader import unit
+    from trusted_grader.batch import unit
 
     def judged(language):
         notebook = nbformat.v4.new_notebook()
@@ -135,7 +136,7 @@ def test_the_grader_notes_the_error_of_a_cell_without_answers():
         cell.metadata["nbgrader"] = {"grade_id": "test_relu"}
         notebook.cells.append(cell)
         with messages.use_language(language):
-            output = f"{feedback.FAIL_MARK} {judge.no_answers()}\n"
+            output = f"{feedback.FAIL_MARK} {server.no_answers()}\n"
             unit.show_judgement(
                 notebook, {"test_relu": {"output": output}},
                 {"test_relu": "NameError: name 'relu' is not defined"})
@@ -153,7 +154,7 @@ def test_the_grader_notes_the_error_of_a_cell_without_answers():
 
 def test_the_kernels_own_lines_in_both_languages(capsys):
     from cnn_course.claims import ClaimNotShown, claim
-    from trusted_grader.demo_cells import skipped_note
+    from trusted_grader.batch.demo_cells import skipped_note
 
     hidden = recorder._hidden_cell("relu", scratch=False)
     with messages.use_language("zh-CN"):

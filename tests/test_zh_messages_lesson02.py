@@ -13,7 +13,7 @@ from test_lesson02_checks import (
 )
 
 from autograder import lesson02 as check
-from autograder import messages
+from cnn_course import messages
 
 LESSON = "02_convolution_by_hand"
 
@@ -72,7 +72,7 @@ def test_correct_answers_pass_in_chinese(ref, capsys):
 
 
 def test_hidden_case_lines_in_both_languages(capsys):
-    from trusted_grader.hidden import lesson02 as hidden
+    from trusted_grader.judging.hidden import lesson02 as hidden
 
     def without_value_error(n, k, stride=1, padding=0):
         return (n + 2 * padding - k) // stride + 1

@@ -12,8 +12,8 @@ from test_lesson03_checks import (
 )
 
 from autograder import lesson03 as check
-from autograder import messages
-from trusted_grader.hidden import lesson03 as hidden
+from cnn_course import messages
+from trusted_grader.judging.hidden import lesson03 as hidden
 
 LESSON = "03_cnn_from_scratch"
 
@@ -30,7 +30,7 @@ def conv_raises(x, kernels, bias):
 
 
 def gradient_sign(images, targets, kernel):
-    from trusted_grader import reference
+    from trusted_grader.judging import reference
 
     ref = reference.load(LESSON)
     return -ref.kernel_gradient(images, targets, kernel)

@@ -18,8 +18,8 @@ from test_lesson05_checks import (
 )
 
 from autograder import lesson05 as check
-from autograder import messages
-from trusted_grader.hidden import lesson05 as hidden
+from cnn_course import messages
+from trusted_grader.judging.hidden import lesson05 as hidden
 
 LESSON = "05_backpropagation"
 

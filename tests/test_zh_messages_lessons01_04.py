@@ -12,9 +12,10 @@ from test_lesson01_checks import (
     shift_roll,
 )
 
-from autograder import lesson01, lesson04, messages
-from trusted_grader import robustness
-from trusted_grader.hidden import lesson01 as hidden01
+from autograder import lesson01, lesson04
+from cnn_course import messages
+from trusted_grader.judging import robustness
+from trusted_grader.judging.hidden import lesson01 as hidden01
 
 LESSON = "01_dense_translation"
 

@@ -13,7 +13,7 @@ import zh_glosses
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITION = ROOT / "translations" / "zh-CN"
-CATALOGUE = ROOT / "autograder" / "catalogue" / "zh-CN"
+CATALOGUE = ROOT / "cnn_course" / "catalogue" / "zh-CN"
 LESSONS = sorted(path.stem for path in EDITION.glob("0[1-9]_*.md"))
 CJK = "\u4e00-\u9fff"
 

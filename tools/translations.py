@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.messages import ENGLISH
-from autograder.messages import LANGUAGES as ALL_LANGUAGES
+from cnn_course.messages import ENGLISH
+from cnn_course.messages import LANGUAGES as ALL_LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"

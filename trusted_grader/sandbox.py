@@ -33,7 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.messages import LANGUAGE_VARIABLE
+from cnn_course.messages import LANGUAGE_VARIABLE
 from trusted_grader.paths import COURSE_ROOT, DATA, KERNEL_PACKAGES
 
 KERNEL_NAME = "course-sandbox"
@@ -160,7 +160,7 @@ def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
 def blocked_import_message(package, language="en"):
     """The ImportError text of a blocked package, in the learner's
     language; it starts with the package's name and BLOCKED_MARK."""
-    from autograder.messages import t, use_language
+    from cnn_course.messages import t, use_language
 
     with use_language(language):
         advice = t("this exercise is answered by a Python process in "

@@ -1,0 +1,78 @@
+"""Demonstration cells: run for the learner, not while the grader grades.
+
+A code cell tagged `demo` in solutions/ only shows something (a model
+trained, a curve plotted, a timing): no exercise and no check needs what
+it computes. When the grader autogrades, `GradingExecute` leaves such a
+cell unrun if its code is the solutions' code, and says so in the cell's
+output; a learner who changed the cell gets it run as written. The tags
+are read from the trusted solutions, never from the submission.
+
+Skipping them is most of what makes grading a class fast: lesson 04's
+demo training alone took longer than all of its checks.
+"""
+
+import nbformat
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Dict, List, Unicode
+
+from cnn_course.messages import t
+
+TAG = "demo"
+
+
+def skipped_note():
+    """The output that stands for an unrun demonstration cell."""
+    return t("[not run while grading: this cell only demonstrates. "
+             "Your functions are graded by the check cells.]") + "\n"
+
+
+def normalized(source):
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+def demo_sources(solution_path):
+    """{cell id: code} of the cells tagged `demo` in a solution notebook."""
+    notebook = nbformat.read(solution_path, as_version=4)
+    return {cell.id: normalized(cell.source) for cell in notebook.cells
+            if cell.cell_type == "code"
+            and TAG in cell.metadata.get("tags", [])}
+
+
+def answered_apart_note():
+    """The output that stands for a from-scratch test cell in the first
+    run: its answers come from the second, library-free kernel."""
+    return t("[answered in a second run of this notebook, in a kernel "
+             "without TensorFlow, Keras, SciPy, PyTorch or JAX; the "
+             "grader's verdict follows.]") + "\n"
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute, leaving unchanged demonstration cells unrun,
+    and the from-scratch exercises' test cells, whose answers only the
+    second, library-free kernel gives (`from_scratch`): running them here
+    too cost lesson 05 its trainings twice."""
+
+    skip_cells = Dict(
+        value_trait=Unicode(), key_trait=Unicode(),
+        help="{cell id: code} of the demonstration cells not to run when "
+             "the submitted cell's code is this code.").tag(config=True)
+    answered_apart = List(
+        Unicode(), help="grade ids of the test cells the from-scratch "
+                        "kernel answers").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in self.answered_apart:
+            cell.outputs = [new_output("stream", name="stdout",
+                                       text=answered_apart_note())]
+            cell.execution_count = None
+            return cell, resources
+        expected = self.skip_cells.get(cell.get("id"))
+        if cell.cell_type == "code" and expected is not None and \
+                normalized(cell.source) == expected:
+            cell.outputs = [new_output("stream", name="stdout",
+                                       text=skipped_note())]
+            cell.execution_count = None
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
