@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmarks.common import ROOT, Row, Timer
 from trusted_grader.batch import grading
+from trusted_grader.paths import lesson_ids
 
 AUTOGRADE_BAR_SECONDS = 45
 CLASS_SIZE = 10
@@ -73,7 +74,7 @@ def judge_trainings(logs):
 
 
 def run(notebooks=True):
-    lessons = grading.lesson_ids(ROOT / "solutions")
+    lessons = lesson_ids(ROOT / "solutions")
     steps = {}
     full, full_status, _ = timed_grade(["solo"], lessons, jobs=2,
                                        steps=steps)

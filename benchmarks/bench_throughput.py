@@ -12,7 +12,7 @@ import statistics
 
 from benchmarks.bench_grading import timed_grade
 from benchmarks.common import ROOT, Row, execute_notebook
-from trusted_grader.batch import grading
+from trusted_grader.paths import lesson_ids
 
 FULL_CLASS_SIZE = 20
 FULL_CLASS_BAR_SECONDS = 360
@@ -98,7 +98,7 @@ def round_rows(local, cluster):
 
 
 def run(notebooks=True):
-    lessons = grading.lesson_ids(ROOT / "solutions")
+    lessons = lesson_ids(ROOT / "solutions")
     class_students = [f"learner{i:02d}" for i in range(FULL_CLASS_SIZE)]
     steps = {}
     local, cluster, full_class_statuses, cluster_statuses = \

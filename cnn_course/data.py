@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_course.paths import DATA
+
 DATA_ENV_VAR = "CNN_COURSE_DATA"
 EXPECTED_LAYOUT = {
     "x_train": ((60000, 28, 28), np.uint8),
@@ -38,7 +40,7 @@ def default_mnist_path():
         candidate = folder / "data" / "mnist.npz"
         if candidate.is_file():
             return candidate
-    return Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
+    return DATA / "mnist.npz"
 
 
 def course_data_file(name):
@@ -50,7 +52,7 @@ def course_data_file(name):
         candidates.append(Path(os.environ[DATA_ENV_VAR]).parent / name)
     candidates += [folder / "data" / name
                    for folder in [Path.cwd(), *Path.cwd().parents]]
-    candidates.append(Path(__file__).resolve().parent.parent / "data" / name)
+    candidates.append(DATA / name)
     return next((path for path in candidates if path.is_file()),
                 candidates[-1])
 

@@ -24,7 +24,11 @@ import time
 from pathlib import Path
 
 from autograder import recorder
-from autograder.feedback import LibraryWatch, library_references
+from autograder.feedback import (
+    FORBIDDEN_LIBRARIES,
+    LibraryWatch,
+    library_references,
+)
 from trusted_grader import sandbox
 from trusted_grader.batch.from_scratch import environment_set
 from trusted_grader.judging.server import TIMINGS_FILE, LessonJudge
@@ -52,7 +56,7 @@ def grading_environment(inputs, answers):
 
 def without_libraries(func):
     """`func`, failing as it would in the from-scratch kernel when it
-    uses a library that kernel lacks (sandbox.BLOCKED_PACKAGES)."""
+    uses a library that kernel lacks (feedback.FORBIDDEN_LIBRARIES)."""
     found = library_references(func)
 
     @functools.wraps(func)
@@ -72,7 +76,7 @@ def _raise_blocked(found):
     """The ImportError of the blocked package behind `found`, a library
     use as feedback names it ("tf.nn.conv2d (TensorFlow)")."""
     package = next((name for name, library in
-                    sandbox.BLOCKED_PACKAGES.items()
+                    FORBIDDEN_LIBRARIES.items()
                     if library in found or found.startswith(name)),
                    "tensorflow")
     raise ImportError(sandbox.blocked_import_message(package))

@@ -358,7 +358,8 @@ def test_without_bubblewrap_plain_imports_still_fail(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", launcher, "--unit", str(unit), "--runtime",
          str(tmp_path), "--inputs", str(tmp_path), "--answers",
-         str(tmp_path), "--without-libraries", "--", sys.executable, "-c",
+         str(tmp_path), "--memory-mb", "0", "--without-libraries", "--",
+         sys.executable, "-c",
          probe], capture_output=True, text=True, timeout=120,
         cwd=tmp_path)
     assert "IMPORTED" not in result.stdout, result.stdout + result.stderr

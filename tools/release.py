@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clean_notebooks  # noqa: E402
 
 import translations  # noqa: E402
+from trusted_grader.paths import lesson_ids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # The learners' start page: plain Markdown, copied as it is.
@@ -35,8 +36,7 @@ START_PAGE = "00_start_here.ipynb"
 
 
 def lessons():
-    return sorted(path.name for path in (ROOT / "solutions").iterdir()
-                  if path.is_dir() and not path.name.startswith("."))
+    return lesson_ids(ROOT / "solutions")
 
 
 def nbgrader_env():

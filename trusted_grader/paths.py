@@ -1,9 +1,19 @@
-"""Where the course's parts are: defined once for the trusted side."""
+"""Where the course's parts are, for the trusted side (the course root and
+data/ are cnn_course's, defined once there)."""
 
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parent.parent
+from cnn_course.paths import COURSE_ROOT, DATA
+
 SOLUTIONS = COURSE_ROOT / "solutions"
 # What a student's kernel may import and read (read-only in the sandbox).
 KERNEL_PACKAGES = ("autograder", "cnn_course")
-DATA = COURSE_ROOT / "data"
+__all__ = ["COURSE_ROOT", "DATA", "SOLUTIONS", "KERNEL_PACKAGES",
+           "lesson_ids"]
+
+
+def lesson_ids(solutions=SOLUTIONS):
+    """The course's lessons: the folders of `solutions` that hold a
+    notebook of their own name, sorted."""
+    return sorted(path.name for path in Path(solutions).iterdir()
+                  if (path / f"{path.name}.ipynb").is_file())

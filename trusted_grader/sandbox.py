@@ -4,7 +4,7 @@ nbgrader runs student code with the grader's rights (its FAQ suggests a
 container kernel). Here each notebook's kernel is started through
 
     python -m trusted_grader.sandbox --unit UNIT --runtime DIR \
-        --inputs DIR --answers DIR --memory-mb M --pids-max P \
+        --inputs DIR --answers DIR --memory-mb M \
         -- python -m ipykernel_launcher -f {connection_file}
 
 which sets the limits and, where bubblewrap (`bwrap`, Debian package
@@ -33,6 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.feedback import FORBIDDEN_LIBRARIES
 from cnn_course.messages import LANGUAGE_VARIABLE
 from trusted_grader.paths import COURSE_ROOT, DATA, KERNEL_PACKAGES
 
@@ -40,7 +41,7 @@ KERNEL_NAME = "course-sandbox"
 INSTALL_HINT = "sudo apt-get install bubblewrap"
 # Processes (threads count too) the kernel may have at once. TensorFlow
 # starts about a hundred threads.
-DEFAULT_PIDS_MAX = 512
+PIDS_MAX = 512
 # The largest file the kernel may write (its answers included).
 FILE_SIZE_LIMIT = 1024 * 2**20
 # Of /etc, only what the kernel's libraries read; passwd and group are
@@ -49,20 +50,10 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "nsswitch.conf", "mime.types")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 UNPRIVILEGED = "nobody"
-# The kernel that answers the from-scratch exercises runs without these
-# packages (top-level import name: the library as learners know it): each
-# is covered, wherever Python could find it, by a package whose import
-# raises ImportError.
-BLOCKED_PACKAGES = {
-    "tensorflow": "TensorFlow", "tensorflow_core": "TensorFlow",
-    "tensorflow_estimator": "TensorFlow",
-    "tensorflow_io_gcs_filesystem": "TensorFlow",
-    "keras": "Keras", "tf_keras": "Keras", "scipy": "SciPy",
-    "torch": "PyTorch", "torchvision": "PyTorch", "torchaudio": "PyTorch",
-    "functorch": "PyTorch", "jax": "JAX", "jaxlib": "JAX",
-    "jax_plugins": "JAX", "flax": "JAX", "cv2": "OpenCV",
-    "skimage": "scikit-image",
-}
+# The kernel that answers the from-scratch exercises runs without the
+# packages of FORBIDDEN_LIBRARIES (autograder.feedback): each is covered,
+# wherever Python could find it, by a package whose import raises
+# ImportError.
 # The first words of the ImportError such a package raises; the judge
 # reads the package's name after them (see replay.blocked_library).
 BLOCKED_MARK = "not available while from-scratch exercises are graded:"
@@ -126,7 +117,7 @@ def hand_over(*paths):
 
 
 def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
-                       pids_max=DEFAULT_PIDS_MAX, language="en",
+                       language="en",
                        name=KERNEL_NAME, scratch="scratch",
                        without_libraries=False):
     """Write UNIT/jupyter/kernels/NAME; return the JUPYTER_PATH.
@@ -134,14 +125,14 @@ def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
     `runtime` holds the connection file and the kernel's sockets;
     `inputs` the grader's calls for this lesson, `answers` the kernel's;
     UNIT/SCRATCH is the writable folder over the notebook's folder.
-    `without_libraries`: the kernel cannot import BLOCKED_PACKAGES.
+    `without_libraries`: the kernel cannot import FORBIDDEN_LIBRARIES.
     """
     folder = Path(unit) / "jupyter" / "kernels" / name
     folder.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "trusted_grader.sandbox",
             "--unit", str(unit), "--runtime", str(runtime),
             "--inputs", str(inputs), "--answers", str(answers),
-            "--memory-mb", str(memory_mb or 0), "--pids-max", str(pids_max),
+            "--memory-mb", str(memory_mb),
             "--language", language, "--scratch", scratch,
             *(["--without-libraries"] if without_libraries else []),
             "--", sys.executable, "-m", "ipykernel_launcher",
@@ -170,7 +161,8 @@ def blocked_import_message(package, language="en"):
 
 
 def blocked_package_paths():
-    """Folders of BLOCKED_PACKAGES in every site folder the kernel sees."""
+    """Folders of FORBIDDEN_LIBRARIES in every site folder the kernel
+    sees."""
     import glob
     import site
 
@@ -190,7 +182,7 @@ def blocked_package_paths():
         for entry in entries:
             path = os.path.join(folder, entry)
             name = entry.removesuffix(".libs")
-            if name in BLOCKED_PACKAGES and os.path.isdir(path) and \
+            if name in FORBIDDEN_LIBRARIES and os.path.isdir(path) and \
                     not os.path.islink(path):
                 found.append(path)
     return found
@@ -360,7 +352,7 @@ def kernel_arguments(unit, runtime, workdir, inputs, answers,
                      without_libraries=False):
     """The bwrap command line that confines a kernel started in workdir.
 
-    `without_libraries`: every folder of BLOCKED_PACKAGES is covered by a
+    `without_libraries`: every folder of FORBIDDEN_LIBRARIES is covered by a
     package whose import raises ImportError, so nothing the kernel runs
     can reach them.
     """
@@ -441,8 +433,9 @@ def main(argv=None):
     parser.add_argument("--runtime", required=True)
     parser.add_argument("--inputs", required=True)
     parser.add_argument("--answers", required=True)
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--pids-max", type=int, default=DEFAULT_PIDS_MAX)
+    # No default: the kernelspec passes the run's setting.
+    parser.add_argument("--memory-mb", type=int, required=True,
+                        help="address-space cap, MiB (0: none)")
     parser.add_argument("--language", default="en")
     parser.add_argument("--scratch", default="scratch")
     parser.add_argument("--without-libraries", action="store_true")
@@ -450,7 +443,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] \
         else args.command
-    join_pids_cgroup(args.pids_max)
+    join_pids_cgroup(PIDS_MAX)
     if bubblewrap_available():
         _hand_over_connection_file(command)
         command = kernel_arguments(
@@ -462,14 +455,14 @@ def main(argv=None):
             # Without namespaces, packages of the same names first on the
             # path: a weaker stand-in (autograder/README.md says so).
             shadow = Path(args.unit) / "blocked-path"
-            for package in BLOCKED_PACKAGES:
+            for package in FORBIDDEN_LIBRARIES:
                 write_blocker(shadow / package, args.language)
             os.environ["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [str(shadow), os.environ.get("PYTHONPATH")]))
         os.environ["COURSE_GRADING_INPUTS"] = args.inputs
         os.environ["COURSE_GRADING_ANSWERS"] = args.answers
         os.environ[LANGUAGE_VARIABLE] = args.language
-    set_limits(args.memory_mb, args.pids_max)
+    set_limits(args.memory_mb, PIDS_MAX)
     os.execv(command[0], command)
 
 

@@ -12,6 +12,7 @@ from trusted_grader.batch.settings import (
     option_type,
 )
 from trusted_grader.export import canvas
+from trusted_grader.paths import lesson_ids
 
 GRADE_OPTIONS = ("jobs", "output", "timeout", "memory_mb", "seed",
                  "judge_timeout", "judge_start_timeout", "judge_memory_mb",
@@ -59,7 +60,7 @@ def run_grade(source, settings):
         try:
             export = canvas.read_export(settings.canvas_gradebook)
             canvas.check_lessons(export,
-                                 grading.lesson_ids(settings.solutions))
+                                 lesson_ids(settings.solutions))
         except (OSError, ValueError) as error:
             print(f"canvas gradebook: {error}", file=sys.stderr)
             return 2

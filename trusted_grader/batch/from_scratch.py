@@ -6,7 +6,7 @@ TensorFlow, Keras, SciPy, PyTorch or JAX is not asked of the student's
 kernel (whose code can hide
 any call from any detector inside it): after nbgrader's run, the grader
 runs the notebook a second time in a kernel confined like the first but in
-which those packages do not exist (`sandbox.BLOCKED_PACKAGES`: each is
+which those packages do not exist (`feedback.FORBIDDEN_LIBRARIES`: each is
 covered by a package whose import raises ImportError). The answers of the
 from-scratch exercises' test cells are taken from that run only: the first
 run leaves those cells unrun (`demo_cells.GradingExecute.answered_apart`),
@@ -110,6 +110,9 @@ def run(spec, autograded_path):
     """
     from traitlets.config import Config
 
+    from trusted_grader.batch.settings import GradingSettings
+
+    settings = GradingSettings.from_spec(spec)
     exercises = exercises_of(spec["lesson"])
     if not exercises:
         return {"cell_errors": {}, "seconds": 0.0, "timings": {},
@@ -129,12 +132,12 @@ def run(spec, autograded_path):
     config.KernelManager.connection_file = str(Path(runtime) /
                                                "kernel.json")
     jupyter_path = sandbox.install_kernelspec(
-        root, runtime, spec["inputs"], answers, spec.get("memory_mb"),
+        root, runtime, spec["inputs"], answers, settings.memory_mb,
         language=spec.get("language", "en"), name=KERNEL_NAME,
         scratch=SCRATCH, without_libraries=True)
     client = _client_class()(
         notebook, config=config, kernel_name=KERNEL_NAME,
-        timeout=spec.get("timeout", 120), allow_errors=True,
+        timeout=settings.timeout, allow_errors=True,
         interrupt_on_timeout=True, record_timing=False,
         resources={"metadata": {"path": str(Path(autograded_path).parent)}})
     client.seconds = {}

@@ -41,6 +41,7 @@ from trusted_grader.batch import (
     submissions,
 )
 from trusted_grader.batch.settings import GradingSettings
+from trusted_grader.paths import lesson_ids
 
 # `score` is after any late penalty (lateness.py); graded_at says when the
 # row's grade was made (an earlier run's, when it was reused: resume.py).
@@ -69,18 +70,13 @@ STATUSES = {
 }
 
 
-def lesson_ids(solutions):
-    return sorted(path.name for path in Path(solutions).iterdir()
-                  if (path / f"{path.name}.ipynb").is_file())
-
-
-def prepare_template(work, solutions, lessons, timeout):
+def prepare_template(work, lessons, settings):
     """A course folder whose gradebook knows every lesson's cells."""
     template = work / "template"
     template.mkdir(parents=True)
-    result = notebook_grading.run_unit("template", {"root": str(template),
-                                   "solutions": str(solutions),
-                                   "lessons": lessons, "timeout": timeout})
+    result = notebook_grading.run_unit(
+        "template", {"root": str(template), "lessons": lessons,
+                     "settings": settings.trait_values()})
     for lesson in lessons:
         outcome = result.get(lesson, {})
         if not outcome.get("success"):
@@ -233,7 +229,7 @@ def _grade_and_merge(gradable, others, store, settings, seed_origin,
     gradebook into OUTPUT/gradebook.db; all rows, sorted."""
     from trusted_grader.export import merge
 
-    output, solutions = store.output, Path(settings.solutions)
+    output = store.output
     for name in ("feedback", "work", "logs"):
         shutil.rmtree(output / name, ignore_errors=True)
     resume.remember_seed(output, settings.seed)
@@ -256,7 +252,7 @@ def _grade_and_merge(gradable, others, store, settings, seed_origin,
 
     def make_template():
         return store.template(found, lambda: prepare_template(
-            work, solutions, found, settings.timeout))
+            work, found, settings))
 
     if not to_grade:
         template = make_template()

@@ -17,6 +17,8 @@ import ast
 import re
 import threading
 
+from autograder.feedback import LIBRARIES
+
 # Names the checks rely on; assigning to them or their attributes is
 # tampering (`np.allclose = ...`, `check.shift_image = ...`).
 PROTECTED = {"np", "numpy", "check", "autograder", "keras", "tf",
@@ -289,11 +291,12 @@ class _Finder(ast.NodeVisitor):
 
 # ------------------------------------------------ from-scratch exercises ---
 
-LIBRARY_ROOTS = {"tf": "TensorFlow", "tensorflow": "TensorFlow",
-                 "keras": "Keras", "torch": "PyTorch", "jax": "JAX",
-                 "cv2": "OpenCV", "skimage": "scikit-image"}
-LIBRARY_MODULES = {**LIBRARY_ROOTS, "scipy.signal": "SciPy",
-                   "scipy.ndimage": "SciPy"}
+# The modules the kernel's detectors report (autograder.feedback), and
+# TensorFlow's usual alias, which a notebook may use without importing it
+# in the cells scanned.
+LIBRARY_MODULES = {"tf": "TensorFlow", **LIBRARIES}
+LIBRARY_ROOTS = {name: library for name, library in LIBRARY_MODULES.items()
+                 if "." not in name}
 
 
 def _library_of_module(name):

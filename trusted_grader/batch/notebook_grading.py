@@ -108,9 +108,8 @@ def grade_notebook(entry, template, work, judge, settings):
         entry.detail = f"{entry.detail}: {error}" if entry.detail \
             else str(error)
         return root
-    spec = {"root": str(root), "solutions": settings.solutions,
+    spec = {"root": str(root), "settings": settings.trait_values(),
             "lesson": lesson, "student": student, "language": language,
-            "timeout": settings.timeout, "memory_mb": settings.memory_mb,
             "inputs": str(judge.inputs / lesson), "findings": findings}
     log = []
     try:

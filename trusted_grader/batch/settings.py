@@ -1,7 +1,9 @@
 """The grading run's settings: one typed object, one set of defaults.
 
-The command line (`python -m trusted_grader grade --help`) is built from these
-traits, and the object travels whole to every step that needs a setting.
+The command line (`python -m trusted_grader grade --help`) is built from
+these traits, and the object travels whole to every step that needs a
+setting: to another process as its trait values (`trait_values()`, rebuilt
+there by `from_spec`), so every default is the one written here.
 """
 
 from traitlets import Bool, Enum, Float, HasTraits, Int, Unicode
@@ -15,7 +17,8 @@ class GradingSettings(HasTraits):
     output = Unicode("grading", help="results folder")
     jobs = Int(1, help="notebooks graded at once")
     timeout = Int(120, help="seconds per notebook cell")
-    memory_mb = Int(6144, help="address-space cap per kernel, MiB")
+    memory_mb = Int(6144, help="address-space cap per kernel, MiB "
+                               "(0: none)")
     notebook_timeout = Int(900, help="seconds per notebook, all steps")
     # An honest lesson-04 judging, one training included, took 5 s on 2
     # idle cores and up to 52 s on 2 cores shared by other work (load 7).
@@ -86,6 +89,11 @@ class GradingSettings(HasTraits):
     zip_timezone = Unicode("UTC", help="time zone of a zip's member times "
                                        "(they have none), e.g. "
                                        "Europe/Berlin")
+
+    @classmethod
+    def from_spec(cls, spec):
+        """The settings a grading step's spec carries as trait values."""
+        return cls(**spec["settings"])
 
     def limits(self):
         """The submission size limits, for `submissions`."""

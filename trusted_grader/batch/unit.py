@@ -25,6 +25,7 @@ import nbformat
 from cnn_course.messages import ENGLISH, t, use_language
 from trusted_grader import sandbox
 from trusted_grader.batch import demo_cells, from_scratch, sanitize
+from trusted_grader.batch.settings import GradingSettings
 from trusted_grader.export import gradebook_schema
 from trusted_grader.paths import COURSE_ROOT
 
@@ -38,18 +39,19 @@ def load_config(spec):
     from traitlets.config.loader import PyFileConfigLoader
 
     root = spec["root"]
+    settings = GradingSettings.from_spec(spec)
     config = PyFileConfigLoader(
         "nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
     overrides = Config()
     course = overrides.CourseDirectory
     course.root = root
-    course.source_directory = spec["solutions"]
+    course.source_directory = settings.solutions
     course.release_directory = "release"
     course.submitted_directory = "submitted"
     course.autograded_directory = "autograded"
     course.feedback_directory = "feedback"
     course.db_url = f"sqlite:///{root}/gradebook.db"
-    overrides.Execute.timeout = spec.get("timeout", 120)
+    overrides.Execute.timeout = settings.timeout
     if "demo_cells" in spec:
         from nbgrader.converters import Autograde
         from nbgrader.preprocessors import Execute
@@ -103,17 +105,18 @@ def autograded_path(spec):
 def autograde(spec):
     """Run the notebook; its kernel writes answers to ROOT/answers."""
     root = Path(spec["root"])
+    settings = GradingSettings.from_spec(spec)
     # Unix socket paths may not exceed 107 bytes: keep them short.
     runtime = tempfile.mkdtemp(prefix="ag-", dir=SHORT_TEMP)
     spec["runtime"] = runtime
     language = spec.get("language", ENGLISH)
     os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
         root, runtime, spec["inputs"], root / "answers",
-        spec.get("memory_mb"), language=language)
+        settings.memory_mb, language=language)
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     lesson = spec["lesson"]
     spec["demo_cells"] = demo_cells.demo_sources(
-        Path(spec["solutions"]) / lesson / f"{lesson}.ipynb")
+        Path(settings.solutions) / lesson / f"{lesson}.ipynb")
     started = time.perf_counter()
     api = make_api(spec)
     try:

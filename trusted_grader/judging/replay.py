@@ -111,12 +111,13 @@ class Collector:
 def blocked_library(recorded):
     """"tensorflow (TensorFlow)" if a recorded answer failed because a
     package blocked in the from-scratch kernel could not be imported
-    (sandbox.BLOCKED_PACKAGES), else None.
+    (feedback.FORBIDDEN_LIBRARIES), else None.
 
     Only an answer's own error says so: a kernel that claims it falsely
     loses its own points, nothing more.
     """
-    from trusted_grader.sandbox import BLOCKED_MARK, BLOCKED_PACKAGES
+    from autograder.feedback import FORBIDDEN_LIBRARIES
+    from trusted_grader.sandbox import BLOCKED_MARK
 
     for answer in recorded if isinstance(recorded, list) else []:
         error = answer.get("error") if isinstance(answer, dict) else None
@@ -124,7 +125,7 @@ def blocked_library(recorded):
                 "ImportError", "ModuleNotFoundError"):
             continue
         package, _, rest = str(error.get("message", "")).partition(" ")
-        library = BLOCKED_PACKAGES.get(package.split(".")[0])
+        library = FORBIDDEN_LIBRARIES.get(package.split(".")[0])
         if library and rest.startswith(BLOCKED_MARK):
             return f"{package} ({library})"
     return None
