@@ -99,7 +99,7 @@ def lab_command(root_dir, *extra, language=None):
     """JupyterLab serving `root_dir`, its URL opening the start page.
 
     default_url sets both the page the browser opens and the URL printed
-    for copying; tests/test_browser.py starts its server with this too.
+    for copying; tests/browser/test_browser.py starts its server with this too.
     As root (a container, a cloud VM) JupyterLab refuses to start without
     --allow-root, so it is added there. With a `language` (zh-CN) it opens
     that edition's start page, and the interface speaks it: JupyterLab

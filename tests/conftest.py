@@ -2,14 +2,16 @@
 
 import os
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-# The maintainers' tools (tools/expected_values.py, ...) are scripts, not a
-# package: tests import them by name.
-sys.path.insert(0, str(ROOT / "tools"))
+# Tests import one another by module name (a lesson's wrong versions, the
+# browser's flags) from whichever folder they are in, and the maintainers'
+# tools (tools/expected_values.py, ...), which are scripts, not a package.
+sys.path[:0] = [*(str(folder) for folder in sorted((ROOT / "tests").iterdir())
+                  if folder.is_dir() and folder.name[0] not in "._"),
+                str(ROOT / "tools")]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

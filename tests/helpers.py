@@ -1,13 +1,21 @@
 """Helpers shared by the check tests and the grading tests."""
 
 import csv
+import functools
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder.feedback import CheckFailure
+from trusted_grader.paths import lesson_ids
+
+ROOT = Path(__file__).resolve().parent.parent
+# Every lesson (from solutions/), and each by its number.
+LESSONS = lesson_ids()
+LESSON01, LESSON02, LESSON03, LESSON04, LESSON05 = LESSONS
 
 
 def failure_of(check_function, *args, **kwargs):
@@ -40,7 +48,7 @@ def failures_in_both_languages(check_function, student):
 
 # ------------------------------------------------------ grading tests ---
 
-GRADED_LESSON = "01_dense_translation"  # the fastest lesson to grade
+GRADED_LESSON = LESSON01  # the fastest lesson to grade
 ROLL_SHIFT = '''def shift_image(image, dx, dy=0):
     return np.roll(image, (dy, dx), axis=(0, 1))
 '''
@@ -120,3 +128,9 @@ def judged(check, name, func, seed=0):
 def hidden_score(check, name, func, seed=0):
     """The judge's hidden points for `func` as exercise `name`."""
     return judged(check, name, func, seed)[f"hidden_{name}"]["score"]
+
+
+def hidden_points(check):
+    """`hidden(name, func)` for the lesson of `check` (its autograder
+    module): the judge's hidden points for `func` as exercise `name`."""
+    return functools.partial(hidden_score, check)

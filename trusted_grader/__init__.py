@@ -16,5 +16,5 @@ inputs. Here, in three rooms and two shared modules:
 
 Imports run one way: `batch` uses the other rooms; `export` uses of
 `batch` only its bounded reader of submissions (`submissions`); `judging`
-uses neither (tests/test_import_graph.py checks the graph).
+uses neither (tests/kernel/test_import_graph.py checks the graph).
 """

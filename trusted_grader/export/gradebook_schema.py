@@ -6,7 +6,7 @@ imports alembic and nbgrader's migrations: 6-9 s on a busy 2-core machine,
 spent at the start of every grading run (the template's gradebook), before
 any notebook can start. alembic's own ScriptDirectory gives the same
 answer in 0.2 s in a process that has nbgrader imported. `install()` makes
-nbgrader use it; tests/test_gradebook_schema.py compares it with
+nbgrader use it; tests/export/test_gradebook_schema.py compares it with
 nbgrader's subprocess.
 """
 

@@ -35,7 +35,7 @@ SYMPTOM = "symptom"
 MISTAKE = "mistake"
 # A stub's NotImplementedError: the cases under it say nothing more (the
 # hints that follow, e.g. "Raise ValueError for stride < 1", are about
-# code that was never written). tests/test_class_report.py checks that
+# code that was never written). tests/export/test_class_report.py checks that
 # the catalogue still has this template.
 NOT_IMPLEMENTED = "{name} is not implemented yet."
 # The indentation of the lines under a failed case (scoring.HiddenScore,

@@ -31,7 +31,7 @@ the other's (copydetect's similarity, the larger of the two directions:
 copying one function is a pair too) and they share at least MIN_SHARED
 characters of it (so two short answers with one natural line in common
 are not a pair). The threshold was calibrated on independently written
-correct solutions of lesson 02 (tests/lesson02_class.py): they share at
+correct solutions of lesson 02 (tests/export/lesson02_class.py): they share at
 most about half of their code (e.g. `(n + 2*padding - k) // stride +
 1`, window loops, `np.pad`), copies with renamed variables, reordered
 functions and new comments 98-100%.

@@ -3,17 +3,16 @@ mistakes are named, and the judge scores them the same way."""
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score, judged
+from helpers import failure_of, hidden_points, judged
 
 from autograder import lesson05 as check
 from trusted_grader.judging import reference
 
-LESSON = "05_backpropagation"
+LESSON = check.LESSON
 REF = reference.load(LESSON)
 
 
-def hidden(name, func):
-    return hidden_score(check, name, func)
+hidden = hidden_points(check)
 
 
 def hidden_output(name, func):

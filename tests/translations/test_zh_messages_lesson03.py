@@ -2,7 +2,7 @@
 English otherwise: the same mistakes, both languages."""
 
 import numpy as np
-from helpers import chinese
+from helpers import LESSON03, chinese
 from helpers import failures_in_both_languages as both
 from test_lesson03_checks import (
     dense_always_transposed,
@@ -15,7 +15,7 @@ from autograder import lesson03 as check
 from cnn_course import messages
 from trusted_grader.judging.hidden import lesson03 as hidden
 
-LESSON = "03_cnn_from_scratch"
+LESSON = LESSON03
 
 
 def softmax_rows_only(z):

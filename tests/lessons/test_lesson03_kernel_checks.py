@@ -3,19 +3,18 @@ pass, the usual mistakes are named, the judge scores the same way."""
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score
+from helpers import failure_of, hidden_points
 
 from autograder import lesson03 as check
 from trusted_grader.judging import reference
 
-LESSON = "03_cnn_from_scratch"
+LESSON = check.LESSON
 # The learner's functions call the notebook's feature_maps, a global of
 # their notebook; here, of this module.
 feature_maps = reference.load(LESSON).feature_maps
 
 
-def hidden(name, func):
-    return hidden_score(check, name, func)
+hidden = hidden_points(check)
 
 
 # ------------------------------------------------------ kernel_gradient ---

@@ -2,17 +2,14 @@
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score, judged
+from helpers import failure_of, hidden_points, judged
 
 from autograder import lesson01 as check
 from autograder.feedback import CheckFailure
 
+hidden = hidden_points(check)
 
-def hidden(name, func):
-    """Hidden points of `func` for exercise `name`, scored by the judge."""
-    return hidden_score(check, name, func)
-
-LESSON = "01_dense_translation"
+LESSON = check.LESSON
 
 
 

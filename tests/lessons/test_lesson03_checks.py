@@ -4,23 +4,20 @@ import math
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score, judged
+from helpers import failure_of, hidden_points, judged
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder import lesson03 as check
 from autograder.feedback import library_references
 
-
-def hidden(name, func):
-    """Hidden points of `func` for exercise `name`, scored by the judge."""
-    return hidden_score(check, name, func)
+hidden = hidden_points(check)
 
 
 def as_shown(message):
     """A check's message as the judge's feedback shows it (indented)."""
     return "\n  ".join(message.splitlines())
 
-LESSON = "03_cnn_from_scratch"
+LESSON = check.LESSON
 
 
 

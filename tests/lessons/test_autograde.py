@@ -9,13 +9,11 @@ cells nothing.
 import shutil
 
 import pytest
-from helpers import run_grading
+from helpers import LESSONS, run_grading
 
 from trusted_grader.judging.server import cell_points
 
 pytestmark = pytest.mark.slow
-LESSONS = ["01_dense_translation", "02_convolution_by_hand",
-           "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]
 
 
 def manual_points(root, lesson):

@@ -1,7 +1,7 @@
 """The class report and the look-alike submissions (issue 24, items 1-2).
 
 One grading run of a synthetic lesson-02 class with planted mistakes and
-copies (tests/lesson02_class.py), graded once for the module: the
+copies (tests/export/lesson02_class.py), graded once for the module: the
 report's counts match the plants exactly, the copies are found and the
 independently written solutions are not paired, nothing in the report
 shows a student's code, and Chromium opens it offline. The cheaper tests
@@ -12,12 +12,11 @@ import csv
 import html
 import re
 from collections import Counter
-from pathlib import Path
 
 import local_judge
 import numpy as np
 import pytest
-from helpers import run_grading
+from helpers import ROOT, run_grading
 from lesson02_class import (
     ANSWERS,
     COPIES,
@@ -254,7 +253,7 @@ def test_the_report_opens_offline_in_chromium(graded):
 
 def class_functions(student):
     """{exercise: function} a student of the synthetic class wrote."""
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     blank = lesson02_notebook(root)("notebooks")
     names = {"np": np}
     written = {}

@@ -24,7 +24,7 @@ Issue 20, items 3 and 4 (and item 2's "stability by values"):
 
 import numpy as np
 import pytest
-from helpers import failure_of, judged
+from helpers import LESSON03, failure_of, judged
 from test_lesson03_checks import (
     conv_channels_first,
     conv_einsum,
@@ -94,7 +94,7 @@ from trusted_grader.judging.hidden import lesson03 as hidden_tests
 from trusted_grader.judging.replay import call_key
 from trusted_grader.judging.server import cell_points
 
-LESSON = "03_cnn_from_scratch"
+LESSON = LESSON03
 SEEDS = (4, 5, 6)
 # The learner's learn_kernel calls the notebook's kernel_gradient; the
 # ones built here call the given gradient function.

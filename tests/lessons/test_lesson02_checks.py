@@ -5,17 +5,14 @@ import types
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score, judged
+from helpers import failure_of, hidden_points, judged
 
 from autograder import lesson02 as check
 from cnn_course import import_tensorflow
 
+hidden = hidden_points(check)
 
-def hidden(name, func):
-    """Hidden points of `func` for exercise `name`, scored by the judge."""
-    return hidden_score(check, name, func)
-
-LESSON = "02_convolution_by_hand"
+LESSON = check.LESSON
 sliding_window_view = np.lib.stride_tricks.sliding_window_view
 # A global, as in the notebooks, so the bytecode scan can name tf.nn.conv2d.
 tf, _ = import_tensorflow()

@@ -5,14 +5,13 @@ language."""
 import ast
 import json
 import string
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT
 
 from cnn_course import messages
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograder", "trusted_grader", "cnn_course")
 # A figure's words: cnn_course.plots.label(template, ...), which passes
 # its template on to t (so its own t call is not a literal).

@@ -16,7 +16,7 @@ import zipfile
 import h5py
 import local_judge
 import pytest
-from helpers import hidden_score, judged
+from helpers import LESSON04, hidden_score, judged
 
 from autograder import lesson01 as check01
 from autograder import lesson04 as check04
@@ -25,7 +25,7 @@ from benchmarks import bench_robust_criterion as criterion
 from trusted_grader.judging import model_limits, reference, robustness, server
 from trusted_grader.judging.hidden import lesson04 as hidden04
 
-LESSON = "04_keras_cnn"
+LESSON = LESSON04
 TRAINED_CASE = "holds up on shifted digits after the grader's training"
 TOY_CASE = "learns an easy one-hot problem"
 GIB = 2**30

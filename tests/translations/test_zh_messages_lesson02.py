@@ -2,7 +2,7 @@
 English otherwise: the same mistakes, both languages."""
 
 import numpy as np
-from helpers import chinese
+from helpers import LESSON02, chinese
 from helpers import failures_in_both_languages as both
 from test_lesson02_checks import (
     conv_scipy_import,
@@ -15,7 +15,7 @@ from test_lesson02_checks import (
 from autograder import lesson02 as check
 from cnn_course import messages
 
-LESSON = "02_convolution_by_hand"
+LESSON = LESSON02
 
 
 def conv_clamps_bad_arguments(image, kernel, stride=1, padding=0):

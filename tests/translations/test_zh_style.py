@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import zh_glosses
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EDITION = ROOT / "translations" / "zh-CN"
 CATALOGUE = ROOT / "cnn_course" / "catalogue" / "zh-CN"
 LESSONS = sorted(path.stem for path in EDITION.glob("0[1-9]_*.md"))
@@ -104,7 +104,8 @@ def test_recurring_sections_are_named_alike(lesson):
 def test_key_terms_are_glossed_on_first_use(lesson):
     text = (EDITION / f"{lesson}.md").read_text(encoding="utf-8")
     terms = zh_glosses.GLOSSES.get(lesson)
-    assert terms, f"{lesson}: list its key terms in tests/zh_glosses.py"
+    assert terms, (f"{lesson}: list its key terms in "
+                   "tests/translations/zh_glosses.py")
     for pattern, english in terms.items():
         span = zh_glosses.first_use(text, pattern)
         assert span, f"{lesson}: {pattern} is not used"

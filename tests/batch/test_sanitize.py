@@ -12,10 +12,10 @@ import copy
 import re
 from collections import Counter
 from html.parser import HTMLParser
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT
 from nbconvert import HTMLExporter
 from nbformat.v4 import (
     new_code_cell,
@@ -29,7 +29,6 @@ from cnn_course.messages import use_language
 from trusted_grader.batch import sanitize
 from trusted_grader.batch.sanitize import sanitize_markdown, sanitize_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
 # A 1x1 PNG, as matplotlib's inline backend sends images: base64 text.
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

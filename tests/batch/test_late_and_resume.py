@@ -31,13 +31,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import cell, exercise_points, lesson_notebook
+from helpers import LESSON02, cell, exercise_points, lesson_notebook
 
 from trusted_grader.batch import cli, lateness, resume, submissions
 from trusted_grader.batch.settings import GradingSettings
 from trusted_grader.export import canvas, merge
 
-LESSON = "02_convolution_by_hand"
+LESSON = LESSON02
 DEADLINE = datetime(2025, 3, 7, 23, 59, tzinfo=timezone(timedelta(hours=1)))
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

@@ -1,6 +1,6 @@
 """The key terms each lesson of the zh-CN edition glosses with their
 English on first use, 步幅（stride）: the style of
-translations/zh-CN/STYLE.md, checked by tests/test_zh_style.py."""
+translations/zh-CN/STYLE.md, checked by tests/translations/test_zh_style.py."""
 
 import re
 

@@ -46,14 +46,12 @@ from xml.etree import ElementTree
 
 import nbformat
 import pytest
+from helpers import LESSON01, LESSONS, ROOT
 from playwright.sync_api import expect, sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-LESSONS = ["01_dense_translation", "02_convolution_by_hand",
-           "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]
-LESSON = "01_dense_translation"
+LESSON = LESSON01
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
     "--no-first-run", "--disable-background-networking",

@@ -2,16 +2,13 @@
 
 import numpy as np
 import pytest
-from helpers import failure_of, hidden_score
+from helpers import failure_of, hidden_points
 
 from autograder import lesson04 as check
 
+hidden = hidden_points(check)
 
-def hidden(name, func):
-    """Hidden points of `func` for exercise `name`, scored by the judge."""
-    return hidden_score(check, name, func)
-
-LESSON = "04_keras_cnn"
+LESSON = check.LESSON
 
 
 

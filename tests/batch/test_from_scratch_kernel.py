@@ -15,6 +15,8 @@ import sys
 
 import pytest
 from helpers import (
+    LESSON02,
+    LESSON03,
     cell,
     exercise_points,
     grade_class,
@@ -128,8 +130,6 @@ def conv2d(image, kernel, stride=1, padding=0):
             array[...] = 7
     return result
 """
-LESSON02 = "02_convolution_by_hand"
-LESSON03 = "03_cnn_from_scratch"
 # Lesson 03: softmax, conv2d_layer and max_pool2d by TensorFlow in a thread.
 THREAD03 = '''import threading
 

@@ -5,9 +5,9 @@ rooms have no cycle."""
 
 import ast
 import importlib.util
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 PACKAGES = ("cnn_course", "autograder", "trusted_grader")
 
 

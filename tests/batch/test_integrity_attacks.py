@@ -17,6 +17,9 @@ import re
 import nbformat
 import pytest
 from helpers import (
+    LESSON01,
+    LESSON02,
+    LESSON04,
     cell,
     exercise_points,
     grade_class,
@@ -29,9 +32,6 @@ from autograder import lesson02
 from trusted_grader.judging import reference
 
 pytestmark = pytest.mark.slow
-LESSON01 = "01_dense_translation"
-LESSON02 = "02_convolution_by_hand"
-LESSON04 = "04_keras_cnn"
 HONEST_POOLING = "keras.layers.GlobalAveragePooling2D(),"
 BOOL_POOLING = 'keras.layers.GlobalAveragePooling2D(dtype="bool"),'
 # Robust at the judge's 14x14 probe, untrainable at every other shape.

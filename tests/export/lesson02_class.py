@@ -21,8 +21,9 @@ as they do in real submissions):
 import copy
 
 import nbformat
+from helpers import LESSON02
 
-LESSON = "02_convolution_by_hand"
+LESSON = LESSON02
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 
 # (lesson exercise, template message of the named mistake): the students

@@ -2,7 +2,7 @@
 notebook's language: Chinese in a Chinese notebook, English otherwise."""
 
 import numpy as np
-from helpers import chinese
+from helpers import LESSON01, chinese
 from helpers import failures_in_both_languages as failures
 from helpers import in_both_languages as in_both
 from test_lesson01_checks import (
@@ -17,7 +17,7 @@ from cnn_course import messages
 from trusted_grader.judging import robustness
 from trusted_grader.judging.hidden import lesson01 as hidden01
 
-LESSON = "01_dense_translation"
+LESSON = LESSON01
 
 
 # ------------------------------------------------------------ lesson 01 ---

@@ -31,7 +31,7 @@ import local_judge
 import nbformat
 import numpy as np
 import pytest
-from helpers import GRADED_LESSON, ROLL_SHIFT, cell, lesson_notebook
+from helpers import GRADED_LESSON, LESSON02, ROLL_SHIFT, cell, lesson_notebook
 
 from autograder import answers
 from trusted_grader.batch import judge_client
@@ -41,7 +41,7 @@ from trusted_grader.judging import server as judge_module
 from trusted_grader.judging.server import lesson_module
 from trusted_grader.paths import SOLUTIONS
 
-LESSON = "02_convolution_by_hand"  # the quickest judge to start
+LESSON = LESSON02  # the quickest judge to start
 SEED = 5
 
 

@@ -2,7 +2,7 @@
 English otherwise: the same mistakes, both languages, the same numbers."""
 
 import numpy as np
-from helpers import chinese, in_both_languages
+from helpers import LESSON05, chinese, in_both_languages
 from helpers import failures_in_both_languages as both
 from test_lesson05_checks import (
     conv_bias_per_position,
@@ -21,7 +21,7 @@ from autograder import lesson05 as check
 from cnn_course import messages
 from trusted_grader.judging.hidden import lesson05 as hidden
 
-LESSON = "05_backpropagation"
+LESSON = LESSON05
 
 
 def english(text):

@@ -2,11 +2,9 @@
 
 import nbformat
 import pytest
+from helpers import LESSONS
 
 from trusted_grader.batch import integrity
-
-LESSONS = ["01_dense_translation", "02_convolution_by_hand",
-           "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]
 
 
 def notebook(root, folder, lesson):

@@ -12,14 +12,12 @@ import os
 
 import nbformat
 import pytest
-from helpers import cell, lesson_notebook, run_grading
+from helpers import LESSONS, cell, lesson_notebook, run_grading
 
 from autograder.expected import module_for
 from trusted_grader import sandbox
 
 pytestmark = pytest.mark.slow
-LESSONS = ["01_dense_translation", "02_convolution_by_hand",
-           "03_cnn_from_scratch", "04_keras_cnn", "05_backpropagation"]
 
 WALKER = '''import gc
 import os

@@ -3,13 +3,17 @@ the same."""
 
 import re
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import GRADED_LESSON, lesson_notebook, partly_correct, run_grading
+from helpers import (
+    GRADED_LESSON,
+    ROOT,
+    lesson_notebook,
+    partly_correct,
+    run_grading,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import translations  # noqa: E402
 
