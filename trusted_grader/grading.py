@@ -26,6 +26,7 @@ import contextlib
 import csv
 import json
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import secrets
 import shutil
@@ -33,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -91,6 +93,15 @@ def workers():
         _workers.set_forkserver_preload(["trusted_grader.unit",
                                           "nbgrader.apps"])
     return _workers
+
+
+def start_workers():
+    """Start the forkserver in the background: it imports nbgrader (4 s
+    of a 50 s run) while the submissions are read and the judge starts,
+    instead of before the template, the first unit, can be built."""
+    workers()
+    threading.Thread(target=multiprocessing.forkserver.ensure_running,
+                     name="forkserver-start", daemon=True).start()
 
 
 def run_unit(command, spec, timeout=None):
@@ -411,6 +422,7 @@ def grade(source, settings=None, **overrides):
     settings = settings or GradingSettings()
     for name, value in overrides.items():
         settings.set_trait(name, value)
+    start_workers()
     settings.solutions = str(Path(settings.solutions).resolve())
     solutions = Path(settings.solutions)
     output = Path(settings.output).resolve()
