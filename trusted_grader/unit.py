@@ -66,8 +66,14 @@ def load_config(spec):
             for step in Autograde.class_traits()[
                 "autograde_preprocessors"].default()]
         overrides.GradingExecute.skip_cells = spec["demo_cells"]
-        overrides.GradingExecute.answered_apart = from_scratch.test_cells(
-            from_scratch.exercises_of(spec["lesson"]))
+        if from_scratch.runs_once(spec["lesson"]):
+            # This kernel is the library-free one: it answers them all.
+            overrides.GradingExecute.timings_file = str(
+                from_scratch.timings_path(root))
+        else:
+            overrides.GradingExecute.answered_apart = \
+                from_scratch.test_cells(
+                    from_scratch.exercises_of(spec["lesson"]))
     if "runtime" in spec:
         # The kernel starts through trusted_grader.sandbox and talks over
         # Unix sockets, so it needs no network namespace of ours.
@@ -111,11 +117,12 @@ def autograde(spec):
     runtime = tempfile.mkdtemp(prefix="ag-", dir=SHORT_TEMP)
     spec["runtime"] = runtime
     language = spec.get("language", ENGLISH)
+    lesson = spec["lesson"]
+    once = from_scratch.runs_once(lesson)
     os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
         root, runtime, spec["inputs"], root / "answers",
-        spec.get("memory_mb"), language=language)
+        spec.get("memory_mb"), language=language, without_libraries=once)
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
-    lesson = spec["lesson"]
     spec["demo_cells"] = demo_cells.demo_sources(
         Path(spec["solutions"]) / lesson / f"{lesson}.ipynb")
     started = time.perf_counter()
@@ -134,9 +141,12 @@ def autograde(spec):
     # From-scratch answers come only from a kernel without the libraries;
     # the first kernel's answers to those cells are deleted even if the
     # second run cannot happen.
-    second = from_scratch.run(spec, autograded_path(spec)) \
-        if autograded_path(spec).is_file() else \
-        from_scratch.discard(spec)
+    if once:  # the one run had no libraries
+        second = from_scratch.single_run(spec)
+    elif autograded_path(spec).is_file():
+        second = from_scratch.run(spec, autograded_path(spec))
+    else:
+        second = from_scratch.discard(spec)
     result.setdefault("cell_errors", {}).update(second["cell_errors"])
     result["seconds"]["from_scratch"] = second["seconds"]
     result["from_scratch"] = {"timings": second["timings"],
