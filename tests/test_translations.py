@@ -434,12 +434,27 @@ def test_chinese_solutions_run_with_chinese_outputs_only(tmp_path,
     assert not found, "\n".join(found)
 
 
+def solution_comments(output, lesson, student):
+    """{grade id: nbgrader's comment} of the student's code solution
+    cells, from the graded run's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{output / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(lesson, lesson,
+                                                      student)
+        return {comment.name: comment.auto_comment
+                for comment in notebook.comments
+                if gradebook.find_source_cell(comment.name, lesson,
+                                              lesson).cell_type == "code"}
+
+
 @pytest.mark.slow
 def test_the_same_code_gets_the_same_grades_in_both_languages(root,
                                                               tmp_path):
     """Every lesson's solution and blank notebook, and lesson 01 partly
     right, submitted in English and in Chinese: the same rows in
-    grades.csv, and each learner's feedback in their own language."""
+    grades.csv and the same comments on the stubs, and each learner's
+    feedback in their own language."""
     submitted = tmp_path / "submitted"
     for lesson in (path.parent.name for path in
                    sorted((ROOT / "solutions").glob("*/*.ipynb"))):
@@ -472,6 +487,15 @@ def test_the_same_code_gets_the_same_grades_in_both_languages(root,
                                                         column)
     assert float(graded[("enright", GRADED_LESSON)]["score"]) > \
         float(graded[("enpart", GRADED_LESSON)]["score"]) > 0
+    # nbgrader's "No response." on a stub left as released: the Chinese
+    # stubs differ from the gradebook's English ones in their docstrings.
+    for lesson in lessons:
+        english, chinese = (solution_comments(output, lesson, student)
+                            for student in ("enblank", "zhblank"))
+        assert english == chinese and set(english.values()) == {
+            "No response."}, lesson
+        assert set(solution_comments(output, lesson, "zhright").values()
+                   ) == {None}, lesson
 
     def feedback(student):
         return next((output / "feedback" / student).glob(
