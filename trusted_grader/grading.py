@@ -211,6 +211,9 @@ def grade_notebook(entry, template, work, judge, settings):
     entry.status, entry.detail = autograde_status(
         root, student, lesson, "\n".join(log),
         autograde.get("success", False))
+    if result.get("comment_error"):  # after the status: not a sign of it
+        log.append("'No response.' comments not written: "
+                   f"{result['comment_error']}")
     try:
         if entry.status in {"graded", "timeout"}:
             judged = judge.judge(lesson, root / "answers", library_use,
