@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from benchmarks.common import ROOT, Row
+from benchmarks.common import ROOT, Row, cpu_description
 
 # Six minutes for lessons 01-04, seven with lesson 05.
 NOTEBOOK_BAR_SECONDS = 420
@@ -49,6 +49,9 @@ def format_value(value):
 
 def print_table(rows):
     width = max(len(row.what) for row in rows)
+    machine = cpu_description()
+    print(f"{os.cpu_count()} cores, {machine['cpu_model']}, AVX-512: "
+          f"{'yes' if machine['cpu_avx512'] else 'no'}")
     print(f"{'figure':<{width}}  {'value':>14}  {'bar':<10} met")
     print("-" * (width + 32))
     for row in rows:
@@ -72,6 +75,7 @@ def save(rows, path, partial):
         # The sum of the latest figure of each notebook.
         results["notebooks_total_seconds"] = sum(notebooks)
     results["cpu_count"] = os.cpu_count()
+    results.update(cpu_description())
     results["tensorflow_version"] = tf.__version__
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 

@@ -12,8 +12,9 @@ byte-for-byte reproducible.
 
 Each translated edition, notebooks/<language>/ (zh-CN), is made from the
 English student notebooks: the same cells, ids, code and nbgrader metadata,
-with the Markdown from translations/<language>/ (tools/translations.py).
-A stale or missing translation stops the release and names the cell.
+with the Markdown and the stubs' docstrings from translations/<language>/
+(tools/translations.py). A stale or missing translation stops the release
+and names the cell.
 """
 
 import argparse

@@ -15,6 +15,7 @@ inputs. Here, in three rooms and two shared modules:
 - `paths`: where the course's parts are.
 
 Imports run one way: `batch` uses the other rooms; `export` uses of
-`batch` only its bounded reader of submissions (`submissions`); `judging`
-uses neither (tests/kernel/test_import_graph.py checks the graph).
+`batch` only its readers of submitted code (`submissions`, the scan's
+parser in `integrity`); `judging` uses neither
+(tests/kernel/test_import_graph.py checks the graph).
 """

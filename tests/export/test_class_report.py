@@ -8,12 +8,14 @@ shows a student's code, and Chromium opens it offline. The cheaper tests
 below it read judge messages and code without grading.
 """
 
+import copy
 import csv
 import html
 import re
 from collections import Counter
 
 import local_judge
+import nbformat
 import numpy as np
 import pytest
 from helpers import ROOT, run_grading
@@ -348,6 +350,65 @@ def test_the_released_code_alone_is_no_code(root):
     code = similarity.student_code(solved, template)
     assert "def conv2d(" in code and "BEGIN SOLUTION" in code
     assert "Keras' 2x2 max pooling" not in code  # a demo cell, not answer
+
+
+def chinese_blank(root):
+    """The lesson's Chinese notebook as released: stubs with Chinese
+    docstrings (tools/translations.py)."""
+    return nbformat.read(root / "notebooks" / "zh-CN" / LESSON /
+                         f"{LESSON}.ipynb", as_version=4)
+
+
+def test_untouched_stubs_of_either_edition_are_no_code(root):
+    """The English notebook is the template; a Chinese stub left as
+    released, or an English one whose docstring an earlier release
+    worded otherwise, is no code of the student's."""
+    template, _ = class_code(root)
+    assert similarity.student_code(chinese_blank(root), template) == ""
+    reworded = copy.deepcopy(template)
+    for cell in solution_cells(reworded).values():
+        cell.source = cell.source.replace('"""', '"""Once: ', 1)
+    assert similarity.student_code(reworded, template) == ""
+    answer = answered(chinese_blank(root), {"conv2d": ANSWERS["ben"][
+        "conv2d"]})
+    code = similarity.student_code(answer, template)
+    assert "def conv2d(" in code and "二维互相关" in code
+    assert "def conv_output_size(" not in code
+
+
+def test_the_chinese_edition_pairs_the_same_students(root):
+    """The class in Chinese, with three blank Chinese notebooks: only the
+    copies pair up, as in English. Counted as code, the Chinese stubs
+    joined into passages every blank notebook shares, and the three
+    were a cluster of look-alikes."""
+    template, english = class_code(root)
+    chinese = {student: similarity.student_code(
+        answered(chinese_blank(root), answers), template)
+        for student, answers in ANSWERS.items()}
+    chinese["ada"] = english["ada"]  # the solutions notebook
+    for student in ("xia", "yan", "zoe"):
+        chinese[student] = similarity.student_code(chinese_blank(root),
+                                                   template)
+    result = similarity.compare_lesson(LESSON, chinese, template)
+    expected = similarity.compare_lesson(LESSON, english, template)
+    assert [(pair.first, pair.second, pair.similarity)
+            for pair in result.pairs] == [
+        (pair.first, pair.second, pair.similarity)
+        for pair in expected.pairs]
+    assert result.clusters == [["ben", "eli", "ned"]]
+    assert result.compared == expected.compared
+    assert result.highest_unflagged == expected.highest_unflagged
+
+
+def test_docstrings_go_and_the_code_stays():
+    assert similarity.without_docstrings(
+        'def f(x):\n    """中文：形状为 (N, H, W)。"""\n    return x\n') == \
+        'def f(x):\n    ""\n    return x\n'
+    assert similarity.without_docstrings(
+        'class A:\n    """Doc."""\n    def f(self): "é"; return 1\n') == \
+        'class A:\n    ""\n    def f(self): ""; return 1\n'
+    for source in ("x = 'not a docstring'\n", "def f(:\n", "a\0b"):
+        assert similarity.without_docstrings(source) == source
 
 
 def test_the_pairs_page_escapes_code(root):

@@ -1,6 +1,7 @@
 """The zh-CN edition: complete, current, faithful to the English, graded
 the same."""
 
+import ast
 import re
 import sys
 
@@ -51,11 +52,13 @@ def prose(text, formulas=True):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_markdown_cell_has_a_current_translation(name):
+def test_every_markdown_cell_and_stub_docstring_has_a_current_translation(
+        name):
     problems = translations.problems(LANGUAGE, name)
     assert not problems, "\n".join(problems) + (
         "\nUpdate translations/zh-CN/ (python tools/translations.py "
-        "skeleton zh-CN adds the English of new or changed cells).")
+        "skeleton zh-CN adds the English of new or changed cells and "
+        "docstrings).")
 
 
 def test_a_changed_english_cell_makes_its_translation_stale(tmp_path):
@@ -114,21 +117,210 @@ def test_millions_are_counted_in_wan():
     assert in_wan("a million windows") == "a million windows"
 
 
+def code_around_docstrings(source):
+    """The lines of a cell's source outside its stub docstrings."""
+    lines = source.split("\n")
+    for docstring in reversed(translations.stub_docstrings(source)):
+        del lines[docstring.first_line:docstring.last_line + 1]
+    return lines
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_chinese_notebook_has_the_english_cells_code_and_metadata(name):
+    """The same cells, ids and nbgrader metadata (checksums included);
+    the same code, test cells byte for byte and stubs but for their
+    docstrings."""
     english = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     chinese = nbformat.read(ROOT / "notebooks" / LANGUAGE / name,
                             as_version=4)
     assert chinese.metadata["course"] == {"language": LANGUAGE}
     assert len(chinese.cells) == len(english.cells)
     translated = {cell.id for cell in translations.markdown_cells(english)}
+    stubs = {cell.id for cell in translations.stub_cells(english)}
     for zh, en in zip(chinese.cells, english.cells):
+        where = f"{name} cell {zh.id}"
         assert (zh.id, zh.cell_type, zh.metadata) == \
             (en.id, en.cell_type, en.metadata)
         if zh.id in translated:
-            assert CJK.search(zh.source), f"{name} cell {zh.id}"
+            assert CJK.search(zh.source), where
+        elif zh.id in stubs:
+            assert code_around_docstrings(zh.source) == \
+                code_around_docstrings(en.source), where
+            assert [docstring.function for docstring in
+                    translations.stub_docstrings(zh.source)] == \
+                [docstring.function for docstring in
+                 translations.stub_docstrings(en.source)], where
         else:
-            assert zh.source == en.source, f"{name} cell {zh.id}"
+            assert zh.source == en.source, where
+
+
+# A tuple of names, numbers and arithmetic, as in a docstring's shapes:
+# (N, H, W), (B,), (H - kh + 1, W - kw + 1, C_out), (1024, relu).
+SHAPE_ITEM = r"[\w'*]+(?:\s*[-+*/]+\s*[\w']+)*"
+SHAPE = re.compile(rf"\(\s*{SHAPE_ITEM}(?:\s*,\s*{SHAPE_ITEM})*\s*,?\)")
+
+
+def stub_docstrings(notebook):
+    """(cell id, function, parameters, docstring) of every stub."""
+    found = []
+    for cell in translations.stub_cells(notebook):
+        functions = {node.name: [arg.arg for arg in node.args.args]
+                     for node in ast.walk(ast.parse(cell.source))
+                     if isinstance(node, ast.FunctionDef)}
+        found += [(cell.id, docstring.function,
+                   functions.get(docstring.function, []), docstring)
+                  for docstring in translations.stub_docstrings(
+                      cell.source)]
+    return found
+
+
+def as_word(name):
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+
+# English words no name in a docstring is: a docstring mostly of code
+# ("x @ W + b for x of shape (n,) ...") has no run of three English words
+# but some of these.
+FUNCTION_WORDS = re.compile(
+    r"(?<![\w.])(?:the|of|and|for|is|are|an|to|in|on|by|with|from|if|or|"
+    r"its|it|each|every|where|else|that|which|as|at|be|not|one|"
+    r"[Rr]eturns?)(?![\w(])")
+
+
+def english_left(text, parameters):
+    """The English in a docstring, outside what is code in it (shapes,
+    code spans, the function's parameter names, identifiers): runs of
+    English words and English function words."""
+    for pattern in (SHAPE, INLINE_CODE, *map(as_word, parameters)):
+        text = pattern.sub(" | ", text)
+    return english_sentences(text) + FUNCTION_WORDS.findall(
+        IDENTIFIER.sub(" | ", text))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_stub_of_the_chinese_notebooks_has_a_chinese_docstring(name):
+    """No English sentence left in a stub's docstring (names, shapes and
+    formulas are code); the shapes, code spans and parameter names the
+    English docstring gives are all there; no line is over 79 columns
+    (ruff's E501 counts a Chinese character as two)."""
+    english = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    chinese = nbformat.read(ROOT / "notebooks" / LANGUAGE / name,
+                            as_version=4)
+    pairs = list(zip(stub_docstrings(english), stub_docstrings(chinese)))
+    assert len(pairs) == len(translations.stub_cells(english))
+    for (cell_id, function, parameters, en), (*_, zh) in pairs:
+        where = f"{name} cell {cell_id}, {function}"
+        assert english_left(en.text, parameters), (
+            f"{where}: the scan misses the English docstring")
+        assert CJK.search(zh.text), where
+        left = english_left(zh.text, parameters)
+        assert not left, f"{where}: English left: {left}"
+        for shape in SHAPE.findall(en.text) + INLINE_CODE.findall(en.text):
+            assert shape in zh.text, f"{where}: {shape} is missing"
+        for parameter in parameters:
+            if as_word(parameter).search(en.text):
+                assert as_word(parameter).search(zh.text), (
+                    f"{where}: the parameter {parameter} is not named")
+    for cell in translations.stub_cells(chinese):
+        for line in cell.source.split("\n"):
+            assert translations.display_width(line) <= 79, (
+                f"{name} cell {cell.id}: {line!r}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chinese_notebooks_are_what_the_tool_makes_of_the_english(name):
+    """A Chinese notebook edited by hand, or not made again after its
+    translation changed, differs from the tool's translation of the
+    English student notebook (tests/lessons/test_release.py runs the whole
+    release; this names the cell)."""
+    english = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    chinese = nbformat.read(ROOT / "notebooks" / LANGUAGE / name,
+                            as_version=4)
+    made = translated(english, name)
+    for have, want in zip(chinese.cells, made.cells, strict=True):
+        assert have.source == want.source, (
+            f"{name} cell {have.id} is not what tools/translations.py "
+            "makes: run python tools/release.py")
+
+
+LESSON_01 = "01_dense_translation/01_dense_translation.ipynb"
+
+
+def solutions_with(tmp_path, monkeypatch, change):
+    """translations reading a copy of lesson 01's solutions in which
+    `change(source of the mean_image cell)` gives that cell's source."""
+    notebook = nbformat.read(ROOT / "solutions" / LESSON_01, as_version=4)
+    cell = next(cell for cell in notebook.cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id")
+                == "mean_image")
+    cell.source = change(cell.source)
+    target = tmp_path / "solutions" / LESSON_01
+    target.parent.mkdir(parents=True)
+    nbformat.write(notebook, target)
+    monkeypatch.setattr(translations, "ROOT", tmp_path)
+    return notebook
+
+
+def test_a_changed_english_docstring_makes_its_translation_stale(
+        tmp_path, monkeypatch):
+    notebook = solutions_with(tmp_path, monkeypatch, lambda source:
+                              source.replace("Pixel-wise mean",
+                                             "Pixel-wise average"))
+    problems = translations.problems(LANGUAGE, LESSON_01)
+    assert len(problems) == 1
+    assert "docstring of mean_image is stale" in problems[0]
+    with pytest.raises(ValueError, match="mean_image is stale"):
+        translations.translate(notebook, LANGUAGE, LESSON_01)
+
+
+def test_a_new_stub_docstring_needs_a_translation(tmp_path, monkeypatch):
+    solutions_with(tmp_path, monkeypatch, lambda source: source.replace(
+        "def mean_image", 'def helper():\n    """Given."""\n\n\n'
+        "def mean_image"))
+    assert translations.problems(LANGUAGE, LESSON_01) == [
+        f"{LESSON_01}: cell cell-07's docstring of helper has no "
+        f"{LANGUAGE} translation"]
+
+
+def test_docstring_blocks_are_parsed_checked_and_rendered():
+    blocks = translations.read(LANGUAGE, LESSON_01)
+    key = ("cell-13", "shift_image")
+    block = blocks[key]
+    assert block.function == "shift_image" and CJK.search(block.text)
+    assert blocks["cell-12"].function is None  # a Markdown cell's block
+    text = translations.translation_path(LANGUAGE, LESSON_01).read_text(
+        encoding="utf-8")
+    marker = f"<!-- docstring: cell-13 shift_image en: {block.english_hash}"
+    with pytest.raises(ValueError, match="shift_image appears twice"):
+        translations.parse(text + "\n" + marker + " -->\nx\n")
+    assert translations.render("一行。", 4) == ['    """一行。"""']
+    assert translations.render("第一行。\n\n第二行。", 4) == [
+        '    """第一行。', "", "    第二行。", '    """']
+    for bad, reason in (("中文 " * 30, "wider than 79 columns"),
+                        ("a \\n b", "backslash"), ('"quoted"', 'ends with')):
+        changed = dict(blocks)
+        changed[key] = translations.Block("cell-13", block.english_hash, bad,
+                                          "shift_image")
+        found = translations.problems(LANGUAGE, LESSON_01, changed)
+        assert len(found) == 1 and reason in found[0], found
+
+
+def test_only_the_released_english_docstrings_are_replaced():
+    """A docstring a learner changed, or one inside the solution (which
+    learners never see), is left as it is; so is the code around."""
+    blocks = translations.read(LANGUAGE, LESSON_01)
+    english = nbformat.read(ROOT / "notebooks" / LESSON_01, as_version=4)
+    stub = next(cell.source for cell in english.cells if cell.id == "cell-13")
+    made = translations.translate_docstrings(stub, "cell-13", blocks)
+    assert CJK.search(made) and made.endswith(
+        "    # YOUR CODE HERE\n    raise NotImplementedError()")
+    edited = stub.replace("Move the content", "Shift the content")
+    assert translations.translate_docstrings(edited, "cell-13",
+                                             blocks) == edited
+    solution = ('def shift_image(image, dx, dy=0):\n    ### BEGIN SOLUTION'
+                '\n    def inner():\n        """Solution only."""\n'
+                "    ### END SOLUTION\n")
+    assert translations.stub_docstrings(solution) == []
 
 
 def translated(notebook, name):
@@ -246,12 +438,27 @@ def test_chinese_solutions_run_with_chinese_outputs_only(tmp_path,
     assert not found, "\n".join(found)
 
 
+def solution_comments(output, lesson, student):
+    """{grade id: nbgrader's comment} of the student's code solution
+    cells, from the graded run's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{output / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(lesson, lesson,
+                                                      student)
+        return {comment.name: comment.auto_comment
+                for comment in notebook.comments
+                if gradebook.find_source_cell(comment.name, lesson,
+                                              lesson).cell_type == "code"}
+
+
 @pytest.mark.slow
 def test_the_same_code_gets_the_same_grades_in_both_languages(root,
                                                               tmp_path):
     """Every lesson's solution and blank notebook, and lesson 01 partly
     right, submitted in English and in Chinese: the same rows in
-    grades.csv, and each learner's feedback in their own language."""
+    grades.csv and the same comments on the stubs, and each learner's
+    feedback in their own language."""
     submitted = tmp_path / "submitted"
     for lesson in (path.parent.name for path in
                    sorted((ROOT / "solutions").glob("*/*.ipynb"))):
@@ -284,6 +491,15 @@ def test_the_same_code_gets_the_same_grades_in_both_languages(root,
                                                         column)
     assert float(graded[("enright", GRADED_LESSON)]["score"]) > \
         float(graded[("enpart", GRADED_LESSON)]["score"]) > 0
+    # nbgrader's "No response." on a stub left as released: the Chinese
+    # stubs differ from the gradebook's English ones in their docstrings.
+    for lesson in lessons:
+        english, chinese = (solution_comments(output, lesson, student)
+                            for student in ("enblank", "zhblank"))
+        assert english == chinese and set(english.values()) == {
+            "No response."}, lesson
+        assert set(solution_comments(output, lesson, "zhright").values()
+                   ) == {None}, lesson
 
     def feedback(student):
         return next((output / "feedback" / student).glob(

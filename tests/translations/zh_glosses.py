@@ -56,14 +56,21 @@ GLOSSES = {
 }
 INLINE_CODE = re.compile(r"`[^`\n]+`")
 MARKER = re.compile(r"^<!-- cell: .*-->$", re.M)
+# A stub's docstring, marker and text: code, which the glosses are not
+# for (STYLE.md), though learners may read it before the Markdown that
+# glosses its terms (lesson 02's conv2d says 互相关 first).
+DOCSTRING_BLOCK = re.compile(r"^<!-- docstring: .*?(?=^<!-- |\Z)",
+                             re.M | re.S)
 
 
 def body(text):
-    """The text a gloss may sit in: no headings, cell markers or code
-    (blanked out, so that positions stay those of `text`)."""
+    """The text a gloss may sit in: no headings, cell markers, stub
+    docstrings or code (blanked out, so that positions stay those of
+    `text`)."""
     def blank(match):
         return " " * len(match.group(0))
 
+    text = DOCSTRING_BLOCK.sub(blank, text)
     text = MARKER.sub(blank, text)
     text = re.sub(r"^#.*$", blank, text, flags=re.M)
     text = re.sub(r"```.*?```", blank, text, flags=re.S)

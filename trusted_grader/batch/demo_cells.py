@@ -11,6 +11,10 @@ Skipping them is most of what makes grading a class fast: lesson 04's
 demo training alone took longer than all of its checks.
 """
 
+import json
+import time
+from pathlib import Path
+
 import nbformat
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
@@ -51,7 +55,9 @@ class GradingExecute(Execute):
     """nbgrader's Execute, leaving unchanged demonstration cells unrun,
     and the from-scratch exercises' test cells, whose answers only the
     second, library-free kernel gives (`from_scratch`): running them here
-    too cost lesson 05 its trainings twice."""
+    too cost lesson 05 its trainings twice. Where this run is the
+    library-free one (`from_scratch.runs_once`), it times the test cells
+    from outside the kernel for the judge (`timings_file`)."""
 
     skip_cells = Dict(
         value_trait=Unicode(), key_trait=Unicode(),
@@ -60,6 +66,21 @@ class GradingExecute(Execute):
     answered_apart = List(
         Unicode(), help="grade ids of the test cells the from-scratch "
                         "kernel answers").tag(config=True)
+    timings_file = Unicode(
+        "", help="where to write {grade id: seconds} of the test cells "
+                 "this run executes, timed here, outside the kernel "
+                 "(empty: not written)").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.seconds = {}
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self.timings_file:
+                Path(self.timings_file).write_text(json.dumps(
+                    {cell: round(seconds, 4)
+                     for cell, seconds in self.seconds.items()}),
+                    encoding="utf-8")
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -75,4 +96,9 @@ class GradingExecute(Execute):
                                        text=skipped_note())]
             cell.execution_count = None
             return cell, resources
-        return super().preprocess_cell(cell, resources, index)
+        started = time.perf_counter()
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            if str(grade_id).startswith(("test_", "hidden_")):
+                self.seconds[grade_id] = time.perf_counter() - started

@@ -165,6 +165,7 @@ def grade(source, settings=None, **overrides):
     settings = settings or GradingSettings()
     for name, value in overrides.items():
         settings.set_trait(name, value)
+    notebook_grading.start_workers()
     settings.solutions = str(Path(settings.solutions).resolve())
     solutions = Path(settings.solutions)
     output = Path(settings.output).resolve()

@@ -11,11 +11,13 @@ Neither the run as a whole nor the cluster is known here.
 import contextlib
 import json
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from trusted_grader.batch import judge_client, submissions, unit
@@ -34,6 +36,15 @@ def workers():
         _workers.set_forkserver_preload(["trusted_grader.batch.unit",
                                           "nbgrader.apps"])
     return _workers
+
+
+def start_workers():
+    """Start the forkserver in the background: it imports nbgrader (4 s
+    of a 50 s run) while the submissions are read and the judge starts,
+    instead of before the template, the first unit, can be built."""
+    workers()
+    threading.Thread(target=multiprocessing.forkserver.ensure_running,
+                     name="forkserver-start", daemon=True).start()
 
 
 def run_unit(command, spec, timeout=None):
@@ -125,6 +136,9 @@ def grade_notebook(entry, template, work, judge, settings):
     entry.status, entry.detail = autograde_status(
         root, student, lesson, "\n".join(log),
         autograde.get("success", False))
+    if result.get("comment_error"):  # after the status: not a sign of it
+        log.append("'No response.' comments not written: "
+                   f"{result['comment_error']}")
     try:
         if entry.status in {"graded", "timeout"}:
             judged = judge.judge(lesson, root / "answers", library_use,

@@ -64,8 +64,14 @@ def load_config(spec):
             for step in Autograde.class_traits()[
                 "autograde_preprocessors"].default()]
         overrides.GradingExecute.skip_cells = spec["demo_cells"]
-        overrides.GradingExecute.answered_apart = from_scratch.test_cells(
-            from_scratch.exercises_of(spec["lesson"]))
+        if from_scratch.runs_once(spec["lesson"]):
+            # This kernel is the library-free one: it answers them all.
+            overrides.GradingExecute.timings_file = str(
+                from_scratch.timings_path(root))
+        else:
+            overrides.GradingExecute.answered_apart = \
+                from_scratch.test_cells(
+                    from_scratch.exercises_of(spec["lesson"]))
     if "runtime" in spec:
         # The kernel starts through trusted_grader.sandbox and talks over
         # Unix sockets, so it needs no network namespace of ours.
@@ -110,11 +116,12 @@ def autograde(spec):
     runtime = tempfile.mkdtemp(prefix="ag-", dir=SHORT_TEMP)
     spec["runtime"] = runtime
     language = spec.get("language", ENGLISH)
+    lesson = spec["lesson"]
+    once = from_scratch.runs_once(lesson)
     os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
         root, runtime, spec["inputs"], root / "answers",
-        settings.memory_mb, language=language)
+        settings.memory_mb, language=language, without_libraries=once)
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
-    lesson = spec["lesson"]
     spec["demo_cells"] = demo_cells.demo_sources(
         Path(settings.solutions) / lesson / f"{lesson}.ipynb")
     started = time.perf_counter()
@@ -130,12 +137,19 @@ def autograde(spec):
     clear_test_scores(spec)
     if autograded_path(spec).is_file():
         result["cell_errors"] = cell_errors(autograded_path(spec))
+        try:
+            comment_unanswered(spec)
+        except Exception as error:  # a comment never costs the grade
+            result["comment_error"] = f"{type(error).__name__}: {error}"
     # From-scratch answers come only from a kernel without the libraries;
     # the first kernel's answers to those cells are deleted even if the
     # second run cannot happen.
-    second = from_scratch.run(spec, autograded_path(spec)) \
-        if autograded_path(spec).is_file() else \
-        from_scratch.discard(spec)
+    if once:  # the one run had no libraries
+        second = from_scratch.single_run(spec)
+    elif autograded_path(spec).is_file():
+        second = from_scratch.run(spec, autograded_path(spec))
+    else:
+        second = from_scratch.discard(spec)
     result.setdefault("cell_errors", {}).update(second["cell_errors"])
     result["seconds"]["from_scratch"] = second["seconds"]
     result["from_scratch"] = {"timings": second["timings"],
@@ -169,6 +183,46 @@ def clear_test_scores(spec):
             grade.auto_score = 0.0
             grade.needs_manual_grade = False
     change_grades(spec, clear)
+
+
+# nbgrader's comment on a solution cell left as released
+# (nbgrader/preprocessors/saveautogrades.py, SaveAutoGrades._add_comment).
+NO_RESPONSE = "No response."
+
+
+def comment_unanswered(spec):
+    """Comment "No response." on every stub left as released, in either
+    edition, as nbgrader does for the English one.
+
+    nbgrader finds a stub untouched when its checksum is the one in the
+    gradebook, which is the English stub's; the Chinese edition's stubs
+    differ from it only in their docstrings (tools/translations.py), so
+    the cells are compared here without docstrings, as the look-alike
+    finder compares them (similarity.without_docstrings)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from trusted_grader.export.similarity import without_docstrings
+
+    lesson, student = spec["lesson"], spec["student"]
+    notebook = nbformat.read(autograded_path(spec), as_version=4)
+    with Gradebook(f"sqlite:///{spec['root']}/gradebook.db") as gradebook:
+        for cell in notebook.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.cell_type != "code" or not \
+                    cell.metadata.get("nbgrader", {}).get("solution"):
+                continue
+            try:
+                released = gradebook.find_source_cell(grade_id, lesson,
+                                                      lesson)
+                comment = gradebook.find_comment(grade_id, lesson, lesson,
+                                                 student)
+            except MissingEntry:
+                continue
+            if comment.auto_comment is None and \
+                    without_docstrings(cell.source) == \
+                    without_docstrings(released.source):
+                comment.auto_comment = NO_RESPONSE
+        gradebook.db.commit()
 
 
 def cell_errors(path):

@@ -22,10 +22,14 @@ winnowing window would keep a different subset in every run and the
 scores would drift from run to run.
 
 What is compared: per lesson, the student's solution cells, minus what
-every student got and what most of them wrote. The released notebook's
-(notebooks/<lesson>/<lesson>.ipynb) fingerprints are removed from each
-student's, and so are those in more than half of the lesson's
-submissions (MOSS's -m: the shape every correct answer has). A pair is
+every student got and what most of them wrote. A solution cell left as
+released is no code of the student's: it equals a stub of the released
+notebook (notebooks/<lesson>/<lesson>.ipynb) apart from its docstrings,
+which the Chinese edition (notebooks/zh-CN/) has in Chinese and a
+later release may have reworded. The released notebook's fingerprints
+are removed from each student's, and so are those in more than half of
+the lesson's submissions (MOSS's -m: the shape every correct answer
+has). A pair is
 flagged when one student's remaining code is at least THRESHOLD found in
 the other's (copydetect's similarity, the larger of the two directions:
 copying one function is a pair too) and they share at least MIN_SHARED
@@ -37,6 +41,7 @@ most about half of their code (e.g. `(n + 2*padding - k) // stride +
 functions and new comments 98-100%.
 """
 
+import ast
 import html
 import io
 import itertools
@@ -95,9 +100,55 @@ def template_sources(template):
             if cell.get("cell_type") == "code"]
 
 
+def without_docstrings(source):
+    """`source` with the text of every docstring replaced by an empty
+    string (`source` itself when it does not parse).
+
+    A stub is the same code in both editions of a lesson, but its
+    docstring is English in notebooks/ and Chinese in notebooks/zh-CN/
+    (tools/translations.py), and a later release may reword it. Compared
+    without docstrings, an untouched stub of either edition or of any
+    release is the released stub. Counted as the student's code, it
+    would add the joins between the untouched stubs, which every student
+    who left the same exercises shares: blank Chinese notebooks paired
+    up as copies."""
+    # The scan's parser: ast.parse under its lock (see integrity).
+    from trusted_grader.batch.integrity import UNPARSABLE, _parse
+
+    try:
+        tree = _parse(source)
+    except UNPARSABLE:
+        return source  # not a stub: stubs parse
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                             ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and \
+                    isinstance(first.value, ast.Constant) and \
+                    isinstance(first.value.value, str):
+                spans.append(first.value)
+    if not spans:
+        return source
+    # ast gives columns as UTF-8 byte offsets within a line.
+    lines = source.encode("utf-8").splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    code = source.encode("utf-8")
+    for node in sorted(spans, key=lambda node: (node.lineno,
+                                                node.col_offset),
+                       reverse=True):
+        begin = starts[node.lineno - 1] + node.col_offset
+        end = starts[node.end_lineno - 1] + node.end_col_offset
+        code = code[:begin] + b'""' + code[end:]
+    return code.decode("utf-8")
+
+
 def student_code(notebook, template):
     """The code a student wrote in `notebook`: its solution cells (by the
-    template's grade ids), without those left as released.
+    template's grade ids), without those left as released (in either
+    edition: see without_docstrings).
 
     Only solution cells: other code cells are the lesson's own (demos,
     figures), and a notebook released again with a changed demo cell
@@ -107,14 +158,15 @@ def student_code(notebook, template):
         for cell in template.cells
         if cell.get("cell_type") == "code"
         and cell.get("metadata", {}).get("nbgrader", {}).get("solution")}
-    given = set(template_sources(template))
+    given = {without_docstrings(source)
+             for source in template_sources(template)}
     parts = []
     for cell in notebook.cells:
         metadata = cell.get("metadata", {}).get("nbgrader", {})
         if cell.get("cell_type") != "code" or not isinstance(metadata, dict):
             continue
         source = _source(cell)
-        if source in given or not source.strip():
+        if not source.strip() or without_docstrings(source) in given:
             continue  # a stub left as released: nothing written
         if metadata.get("solution") and (
                 metadata.get("grade_id") in solution_ids
