@@ -38,6 +38,18 @@ The declaration names, in one place:
   learner's function and the exercise's fixed cases; it yields a problem
   (or None) per case and returns the one-line success message.
 
+Most exercises need less: their fixed cases are a list, `{"cases": [{
+parameter: value, ...}, ...]}` (or, with one parameter, `{"inputs": [x,
+...]}`), the expected value of each is what the reference returns for
+its arguments, and `problem(func, *arguments, expected)` compares one
+answer. Such an exercise leaves out `expected`, and its decorated
+function takes no arguments and only returns the success message:
+
+    @lesson.exercise(parameters=("x", "grad_out"), inputs=relu_inputs,
+                     problem=relu_problem, from_scratch=True)
+    def relu_backward():
+        return t("relu_backward: grad_out where x > 0, 0 where x <= 0.")
+
 The points are nbgrader's: the `points` of the exercise's test cells in
 the solution notebook, which the gradebook and the judge read.
 
@@ -48,6 +60,8 @@ points)``, which record answers for the judge when graded
 `LESSON`, `visible_inputs()` and `build_expected(ref)`
 (`Lesson.attribute`, the module's ``__getattr__``).
 """
+
+import inspect
 
 import numpy as np
 
@@ -68,9 +82,11 @@ class Exercise:
         self.lesson = lesson
         self.name = check.__name__
         self.check = check
+        # A check without parameters only gives the success message.
+        self.takes_cases = bool(inspect.signature(check).parameters)
         self.parameters = tuple(parameters)
         self.inputs = inputs
-        self.expected_values = expected_values
+        self.expected_values = expected_values or self.reference_results
         self.problem = problem
         self.from_scratch = bool(from_scratch)
         self.hidden = recorder.hidden_cell(self.name, self.from_scratch)
@@ -89,7 +105,8 @@ class Exercise:
     def visible(self, func):
         """The visible check itself, also when graded: the judge runs it
         on a stand-in for `func` (`trusted_grader.judge`)."""
-        steps = self.check(func, self.cases())
+        steps = self.check(func, self.cases()) if self.takes_cases \
+            else self.case_by_case(func, self.cases())
         while True:
             try:
                 problem = next(steps)
@@ -100,6 +117,31 @@ class Exercise:
 
     # The judge finds the check under a test-cell function's __wrapped__.
     __wrapped__ = property(lambda self: self.visible)
+
+    def case_by_case(self, func, data):
+        """The visible check of an exercise whose cases are a list: each
+        compared by `problem`; returns the check's success message."""
+        for case in self.arguments_of(data):
+            yield self.problem(func, *case["arguments"], case["expected"])
+        return self.check()
+
+    def arguments_of(self, data):
+        """[{"arguments": [...], "expected": ...}] of a list of cases."""
+        if "cases" not in data:  # one parameter: {"inputs": [x, ...]}
+            return [{"arguments": [x], "expected": want} for x, want in
+                    zip(data["inputs"], data["expected"])]
+        return [{"arguments": [case[name] for name in self.parameters
+                               if name in case],
+                 "expected": case.get("expected")} for case in data["cases"]]
+
+    def reference_results(self, ref, data):
+        """Fill a list of cases with what the reference returns."""
+        function = getattr(ref, self.name)
+        if "cases" not in data:
+            data["expected"] = [function(x) for x in data["inputs"]]
+            return
+        for case, called in zip(data["cases"], self.arguments_of(data)):
+            case["expected"] = function(*called["arguments"])
 
     def cases(self):
         """The fixed cases with their expected values, as learners have
@@ -122,7 +164,7 @@ class Lesson:
         self.together = inputs
         return inputs
 
-    def exercise(self, parameters, expected, inputs=None, problem=None,
+    def exercise(self, parameters, expected=None, inputs=None, problem=None,
                  from_scratch=False):
         """Decorator: declare the exercise whose visible check it wraps
         (see the module's docstring for what each part means)."""

@@ -1,8 +1,4 @@
-"""Checks for lesson 01: mean_image, shift_image, build_dense_model.
-
-Each exercise is declared once, in its own section below
-(`autograder.exercise`).
-"""
+"""Checks for lesson 01: mean_image, shift_image, build_dense_model."""
 
 import re
 
@@ -23,8 +19,9 @@ from autograder.feedback import (
 from autograder.messages import t
 
 lesson = Lesson("01_dense_translation", seed=101)
-# EXERCISES, FROM_SCRATCH, hidden_<exercise>, ... come from the
-# declarations (`Lesson.attribute`).
+# Each exercise is declared once, in its own section below
+# (`autograder.exercise`); EXERCISES, FROM_SCRATCH, hidden_<exercise>, ...
+# come from the declarations (`Lesson.attribute`).
 __getattr__ = lesson.attribute
 # NumPy's error for a slice assignment whose shapes do not fit.
 _BROADCAST_SHAPES = re.compile(

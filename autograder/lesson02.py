@@ -13,9 +13,6 @@ The likely mistakes are recognised by comparing the learner's output with
 what the reference gives for the mistaken computation (a flipped kernel,
 stride 1, padding on one side, inputs truncated to integers, ...), computed
 when the expected values are generated, or at grading time for hidden tests.
-
-Each exercise is declared once, in its own section below
-(`autograder.exercise`).
 """
 
 import time
@@ -42,8 +39,9 @@ from autograder.feedback import (
 from autograder.messages import t
 
 lesson = Lesson("02_convolution_by_hand", seed=202)
-# EXERCISES, FROM_SCRATCH, hidden_<exercise>, ... come from the
-# declarations (`Lesson.attribute`).
+# Each exercise is declared once, in its own section below
+# (`autograder.exercise`); EXERCISES, FROM_SCRATCH, hidden_<exercise>, ...
+# come from the declarations (`Lesson.attribute`).
 __getattr__ = lesson.attribute
 
 # The seed's matrices. The seed gives A's first three rows; the last two are

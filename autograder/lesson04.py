@@ -1,8 +1,4 @@
-"""Checks for lesson 04: build_cnn, shifted_accuracy, build_robust_cnn.
-
-Each exercise is declared once, in its own section below
-(`autograder.exercise`).
-"""
+"""Checks for lesson 04: build_cnn, shifted_accuracy, build_robust_cnn."""
 
 import numpy as np
 
@@ -12,8 +8,9 @@ from autograder.feedback import call, render_call
 from autograder.messages import t
 
 lesson = Lesson("04_keras_cnn", seed=404)
-# EXERCISES, FROM_SCRATCH, hidden_<exercise>, ... come from the
-# declarations (`Lesson.attribute`).
+# Each exercise is declared once, in its own section below
+# (`autograder.exercise`); EXERCISES, FROM_SCRATCH, hidden_<exercise>, ...
+# come from the declarations (`Lesson.attribute`).
 __getattr__ = lesson.attribute
 PROBE_SIZE = 8
 FAINT_CLASS = PROBE_SIZE  # the probe's answer for faint or empty images
