@@ -120,38 +120,10 @@ def floating_errors(func, measured):
 # same message in the notebook and in the feedback.
 
 # Parameter names of the exercises, in order (the exercise API in
-# COURSE.md). An exercise missing here shows its arguments by position.
-PARAMETERS = {
-    "mean_image": ("images", "labels", "digit"),
-    "shift_image": ("image", "dx", "dy"),
-    "build_dense_model": ("num_pixels", "num_classes"),
-    "conv_output_size": ("n", "k", "stride", "padding"),
-    "conv2d": ("image", "kernel", "stride", "padding"),
-    "avg_pool2d": ("x", "size", "stride"),
-    "conv2d_fast": ("images", "kernels"),
-    "relu": ("x",),
-    "sigmoid": ("x",),
-    "softmax": ("z",),
-    "max_pool2d": ("x", "size", "stride"),
-    "conv2d_layer": ("x", "kernels", "bias"),
-    "flatten": ("x",),
-    "dense": ("x", "W", "b"),
-    "cnn_forward": ("image", "weights"),
-    "kernel_gradient": ("images", "targets", "kernel"),
-    "learn_kernel": ("images", "targets", "kernel_size", "learning_rate",
-                     "steps"),
-    "softmax_cross_entropy": ("logits", "labels"),
-    "dense_backward": ("x", "W", "grad_out"),
-    "relu_backward": ("x", "grad_out"),
-    "max_pool2d_backward": ("x", "grad_out", "size"),
-    "conv2d_layer_backward": ("x", "kernels", "grad_out"),
-    "network_gradients": ("x", "labels", "weights"),
-    "train_cnn": ("images", "labels", "epochs", "batch_size",
-                  "learning_rate", "seed"),
-    "build_cnn": ("input_shape", "num_classes"),
-    "shifted_accuracy": ("model", "images", "labels", "shifts"),
-    "build_robust_cnn": ("input_shape", "num_classes"),
-}
+# COURSE.md), as each exercise's declaration gives them
+# (`autograder.exercise`). An exercise missing here shows its arguments
+# by position.
+PARAMETERS = {}
 # Arrays the lessons name in their text (lesson 02's A and B): a message
 # shows such an argument by its name. (name, array) pairs.
 _named_arrays = []
@@ -167,7 +139,7 @@ def name_array(name, array):
 def render_call(name, args=(), kwargs=None):
     """A call as every message shows it:
     shift_image(<uint8 array (5, 6)>, dx=2, dy=0)."""
-    names = PARAMETERS.get(name, ())
+    names = parameters_of(name)
     parts = []
     for position, value in enumerate(args):
         shown = render_value(value)
@@ -177,6 +149,25 @@ def render_call(name, args=(), kwargs=None):
     parts += [f"{key}={render_value(value)}"
               for key, value in (kwargs or {}).items()]
     return f"{name}({', '.join(parts)})"
+
+
+def parameters_of(name):
+    """The parameter names of exercise `name`, () if it is none.
+
+    A message may show a call of an exercise whose lesson module was not
+    imported yet (a test, a tool): the lessons' declarations are then
+    imported, once."""
+    if name not in PARAMETERS and not _all_declared:
+        _all_declared.append(True)
+        from autograder import expected
+
+        for lesson in expected.lessons():
+            with contextlib.suppress(ImportError):
+                expected.module_for(lesson)
+    return PARAMETERS.get(name, ())
+
+
+_all_declared = []
 
 
 def pool_arguments(size, stride, default_size=2):

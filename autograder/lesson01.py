@@ -4,80 +4,50 @@ import re
 
 import numpy as np
 
-from autograder import expected, models, recorder
+from autograder import models
+from autograder.exercise import Lesson
 from autograder.feedback import (
     CheckFailure,
     call,
     close_array,
     compare_arrays,
-    fail_on,
-    passed,
+    raised,
     render_call,
     require_array,
     same_array,
 )
 from cnn_course.messages import t
 
-LESSON = "01_dense_translation"
+lesson = Lesson("01_dense_translation", seed=101)
+# Each exercise is declared once, in its own section below
+# (`autograder.exercise`); EXERCISES, FROM_SCRATCH, hidden_<exercise>, ...
+# come from the declarations (`Lesson.attribute`).
+__getattr__ = lesson.attribute
 # NumPy's error for a slice assignment whose shapes do not fit.
 _BROADCAST_SHAPES = re.compile(
     r"could not broadcast input array from shape \(([\d, ]*)\) into "
     r"shape \(([\d, ]*)\)")
 
 
-# ---------------------------------------------------------------- cases ---
-
-def visible_inputs():
-    """The fixed inputs of the visible checks (expected values come later)."""
-    rng = np.random.default_rng(101)
-    # Bright pixels, several images per digit: a uint8 running sum wraps.
-    images = rng.integers(180, 256, size=(9, 4, 5), dtype=np.uint8)
-    labels = np.array([1, 3, 1, 2, 1, 3, 0, 1, 2], dtype=np.uint8)
-    image = np.arange(1, 31, dtype=np.uint8).reshape(5, 6)
-    shifts = [(2, 0), (-3, 0), (0, 1), (0, -2), (1, 1), (-2, 3), (0, 0),
-              (6, 0), (0, -5), (-10, 4)]
-    return {
-        "mean_image": {"images": images, "labels": labels,
-                       "digits": [1, 3, 0], "absent_digit": 7},
-        "shift_image": {"image": image, "float_image": image / 10.0,
-                        "shifts": shifts},
-        "build_dense_model": {"sizes": [[784, 10], [20, 3]]},
-    }
-
-
-def build_expected(ref):
-    """Visible cases with their expected values, from the reference `ref`."""
-    cases = visible_inputs()
-    mean_case = cases["mean_image"]
-    mean_case["expected"] = [
-        ref.mean_image(mean_case["images"], mean_case["labels"], digit)
-        for digit in mean_case["digits"]
-    ]
-    shift_case = cases["shift_image"]
-    image = shift_case["image"]
-    shift_case["expected"] = [
-        {"moved": ref.shift_image(image, dx, dy),
-         "reversed": ref.shift_image(image, -dx, -dy),
-         "swapped": ref.shift_image(image, dy, dx)}
-        for dx, dy in shift_case["shifts"]
-    ]
-    shift_case["float_expected"] = ref.shift_image(
-        shift_case["float_image"], 2, -1)
-    dense_case = cases["build_dense_model"]
-    dense_case["expected"] = [
-        models.describe(ref.build_dense_model(num_pixels, num_classes))
-        for num_pixels, num_classes in dense_case["sizes"]
-    ]
-    return cases
-
-
-def _cases(exercise):
-    return expected.load(LESSON)[exercise]
-
-
 # ----------------------------------------------------------- mean_image ---
 
-def _mean_problem(mean_image, images, labels, digit, want):
+def mean_inputs(rng):
+    """Bright pixels, several images per digit: a uint8 running sum
+    wraps."""
+    images = rng.integers(180, 256, size=(9, 4, 5), dtype=np.uint8)
+    labels = np.array([1, 3, 1, 2, 1, 3, 0, 1, 2], dtype=np.uint8)
+    return {"images": images, "labels": labels, "digits": [1, 3, 0],
+            "absent_digit": 7}
+
+
+def mean_expected(ref, case):
+    case["expected"] = [
+        ref.mean_image(case["images"], case["labels"], digit)
+        for digit in case["digits"]
+    ]
+
+
+def mean_problem(mean_image, images, labels, digit, want):
     """Message for what mean_image got wrong on one case, or None."""
     images_before = images.copy()
     got = call(mean_image, "mean_image", images, labels, digit)
@@ -116,24 +86,14 @@ def _mean_hint(got, images, labels, digit):
     return None
 
 
-def mean_image(mean_image):
-    """Visible check of mean_image on fixed cases."""
-    case = _cases("mean_image")
-    for digit, want in zip(case["digits"], case["expected"]):
-        problem = _mean_problem(mean_image, case["images"], case["labels"],
-                                digit, want)
-        fail_on(problem)
-    _expect_value_error(mean_image, case["images"], case["labels"],
-                        case["absent_digit"])
-    passed(t("mean_image: right means, float dtype, ValueError for a "
-             "digit with no images."))
-
-
-def _expect_value_error(mean_image, images, labels, digit):
+def expect_value_error(mean_image, images, labels, digit):
+    """Raise CheckFailure unless mean_image raises ValueError for a
+    digit no image shows."""
     try:
         call(mean_image, "mean_image", images, labels, digit)
     except CheckFailure as failure:
-        if _raised(failure) == "ValueError":
+        # Its exact type, not a subclass: the judge replays the name.
+        if type(raised(failure)).__name__ == "ValueError":
             return
         raise
     raise CheckFailure(t(
@@ -144,19 +104,45 @@ def _expect_value_error(mean_image, images, labels, digit):
         digit=digit))
 
 
-def _raised(failure):
-    """The name of the exception the learner's function raised, which
-    `call` turned into `failure` ("ValueError"), or None (a stub, or not
-    a function). Read from the exception chain, not from the message,
-    which is in the learner's language."""
-    error = failure.__context__
-    if (not failure.__suppress_context__ or error is None
-            or isinstance(error, NotImplementedError)):
-        return None
-    return type(error).__name__
+@lesson.exercise(parameters=("images", "labels", "digit"),
+                 inputs=mean_inputs, expected=mean_expected,
+                 problem=mean_problem)
+def mean_image(mean_image, case):
+    """Visible check of mean_image on fixed cases."""
+    for digit, want in zip(case["digits"], case["expected"]):
+        yield mean_problem(mean_image, case["images"], case["labels"],
+                           digit, want)
+    expect_value_error(mean_image, case["images"], case["labels"],
+                       case["absent_digit"])
+    return t("mean_image: right means, float dtype, ValueError for a "
+             "digit with no images.")
 
 
 # ---------------------------------------------------------- shift_image ---
+
+def shift_inputs(rng):
+    """A 5x6 image with values 1..30 (none 0, so anything left behind or
+    wrapped around shows) and shifts both ways on both axes, of 0 and
+    past the edge."""
+    del rng  # no random values
+    image = np.arange(1, 31, dtype=np.uint8).reshape(5, 6)
+    shifts = [(2, 0), (-3, 0), (0, 1), (0, -2), (1, 1), (-2, 3), (0, 0),
+              (6, 0), (0, -5), (-10, 4)]
+    return {"image": image, "float_image": image / 10.0, "shifts": shifts}
+
+
+def shift_expected(ref, case):
+    """The shifted image, and what the usual mistakes give: the shift
+    reversed, dx and dy swapped."""
+    image = case["image"]
+    case["expected"] = [
+        {"moved": ref.shift_image(image, dx, dy),
+         "reversed": ref.shift_image(image, -dx, -dy),
+         "swapped": ref.shift_image(image, dy, dx)}
+        for dx, dy in case["shifts"]
+    ]
+    case["float_expected"] = ref.shift_image(case["float_image"], 2, -1)
+
 
 def _shift_too_far(image, dx, dy):
     return abs(dx) >= image.shape[1] or abs(dy) >= image.shape[0]
@@ -211,7 +197,7 @@ def _shift_error_hints(message, image, dx, dy):
     return hints
 
 
-def _shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
+def shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
     """Message for what shift_image got wrong on one case, or None."""
     before = image.copy()
     what = render_call("shift_image", (image, dx, dy))
@@ -219,7 +205,7 @@ def _shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
         got = call(shift_image, "shift_image", image, dx, dy)
     except CheckFailure as failure:
         hints = _shift_error_hints(failure.message, image, dx, dy)
-        if _raised(failure) and hints:
+        if raised(failure) is not None and hints:
             return "\n".join([failure.message, *hints])
         raise
     got = require_array(got, what)
@@ -260,24 +246,35 @@ def _shift_problem(shift_image, image, dx, dy, want, reversed_, swapped):
     return problem
 
 
-def shift_image(shift_image):
+@lesson.exercise(parameters=("image", "dx", "dy"), inputs=shift_inputs,
+                 expected=shift_expected, problem=shift_problem)
+def shift_image(shift_image, case):
     """Visible check of shift_image on a 5x6 image with values 1..30."""
-    case = _cases("shift_image")
     image = case["image"]
     for (dx, dy), want in zip(case["shifts"], case["expected"]):
-        problem = _shift_problem(shift_image, image, dx, dy, want["moved"],
-                                 want["reversed"], want["swapped"])
-        fail_on(problem)
-    problem = _shift_problem(shift_image, case["float_image"], 2, -1,
-                             case["float_expected"], None, None)
-    fail_on(problem)
-    passed(t("shift_image: right direction, zeros fill, no wrap-around, "
-             "shape and dtype kept, input untouched."))
+        yield shift_problem(shift_image, image, dx, dy, want["moved"],
+                            want["reversed"], want["swapped"])
+    yield shift_problem(shift_image, case["float_image"], 2, -1,
+                        case["float_expected"], None, None)
+    return t("shift_image: right direction, zeros fill, no wrap-around, "
+             "shape and dtype kept, input untouched.")
 
 
 # ---------------------------------------------------- build_dense_model ---
 
-def _dense_problem(build_dense_model, num_pixels, num_classes, want):
+def dense_inputs(rng):
+    del rng  # no random values
+    return {"sizes": [[784, 10], [20, 3]]}
+
+
+def dense_expected(ref, case):
+    case["expected"] = [
+        models.describe(ref.build_dense_model(num_pixels, num_classes))
+        for num_pixels, num_classes in case["sizes"]
+    ]
+
+
+def dense_problem(build_dense_model, num_pixels, num_classes, want):
     """Message for what the built model gets wrong, or None."""
     what = render_call("build_dense_model", (),
                        {"num_pixels": num_pixels, "num_classes": num_classes})
@@ -287,19 +284,14 @@ def _dense_problem(build_dense_model, num_pixels, num_classes, want):
         what, model, want, input_hint="keras.Input(shape=(num_pixels,))")
 
 
-def build_dense_model(build_dense_model):
+@lesson.exercise(parameters=("num_pixels", "num_classes"),
+                 inputs=dense_inputs, expected=dense_expected,
+                 problem=dense_problem)
+def build_dense_model(build_dense_model, case):
     """Visible check of the dense model's layers and compile settings."""
-    case = _cases("build_dense_model")
     for (num_pixels, num_classes), want in zip(case["sizes"],
                                                case["expected"]):
-        problem = _dense_problem(build_dense_model, num_pixels, num_classes,
-                                 want)
-        fail_on(problem)
-    passed(t("build_dense_model: Dense(1024, relu) -> Dense(num_classes, "
-             "softmax), adam, categorical cross-entropy, accuracy."))
-
-
-EXERCISES = ("mean_image", "shift_image", "build_dense_model",)
-FROM_SCRATCH = ()
-# Test cells record answers for the judge when graded.
-recorder.install(globals(), EXERCISES, FROM_SCRATCH)
+        yield dense_problem(build_dense_model, num_pixels, num_classes,
+                            want)
+    return t("build_dense_model: Dense(1024, relu) -> Dense(num_classes, "
+             "softmax), adam, categorical cross-entropy, accuracy.")

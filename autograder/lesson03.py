@@ -33,14 +33,12 @@ import functools
 
 import numpy as np
 
-from autograder import expected, recorder
+from autograder.exercise import Lesson
 from autograder.feedback import (
     CheckFailure,
     FloatingWatch,
     close_array,
     compare_arrays,
-    fail_on,
-    passed,
     pool_arguments,
     quiet,
     raised,
@@ -52,7 +50,11 @@ from autograder.feedback import (
 )
 from cnn_course.messages import t
 
-LESSON = "03_cnn_from_scratch"
+lesson = Lesson("03_cnn_from_scratch", seed=303)
+# Each exercise is declared once, in its own section below
+# (`autograder.exercise`); EXERCISES, FROM_SCRATCH, hidden_<exercise>, ...
+# come from the declarations (`Lesson.attribute`).
+__getattr__ = lesson.attribute
 FORWARD_TOLERANCE = 1e-5
 POOL_SIZE = 2  # the lesson's MaxPooling2D((2, 2))
 
@@ -72,9 +74,10 @@ _raised = raised
 
 # ---------------------------------------------------------------- cases ---
 
-def visible_inputs():
-    """The fixed inputs of the visible checks (expected values come later)."""
-    rng = np.random.default_rng(303)
+@lesson.drawn_together
+def inputs_drawn_together(rng):
+    """The fixed inputs of the visible checks (expected values come
+    later), drawn from one generator in this order."""
 
     def small(*shape):
         return rng.normal(size=shape).round(2)
@@ -136,12 +139,12 @@ def visible_inputs():
     }
 
 
-def _softmax_wrong_axis(ref, z):
+def softmax_wrong_axis(ref, z):
     """What softmax over the first (not the last) axis gives."""
     return ref.softmax(np.swapaxes(z, 0, -1)).swapaxes(0, -1)
 
 
-def _conv_variants(ref, x, kernels, bias):
+def conv_variants(ref, x, kernels, bias):
     """Outputs of likely mistakes, for recognising them."""
     variants = {"flipped": ref.conv2d_layer(x, kernels[::-1, ::-1], bias),
                 "no_bias": ref.conv2d_layer(x, kernels,
@@ -153,50 +156,6 @@ def _conv_variants(ref, x, kernels, bias):
         variants["swapped_channels"] = ref.conv2d_layer(
             x, kernels.transpose(0, 1, 3, 2), bias)
     return variants
-
-
-def build_expected(ref):
-    """Visible cases with their expected values, from the reference `ref`."""
-    cases = visible_inputs()
-    for name in ("relu", "sigmoid", "flatten"):
-        function = getattr(ref, name)
-        cases[name]["expected"] = [function(x)
-                                   for x in cases[name]["inputs"]]
-    softmax_case = cases["softmax"]
-    softmax_case["expected"] = [ref.softmax(z)
-                                for z in softmax_case["inputs"]]
-    softmax_case["wrong_axis"] = [
-        _softmax_wrong_axis(ref, z) if z.ndim > 1 else None
-        for z in softmax_case["inputs"]]
-    for case in cases["max_pool2d"]["cases"]:
-        case["expected"] = ref.max_pool2d(case["x"], case["size"],
-                                          case["stride"])
-        if case["stride"] is None:
-            case["stride_one"] = ref.max_pool2d(case["x"], case["size"], 1)
-    for case in cases["conv2d_layer"]["cases"]:
-        case["expected"] = ref.conv2d_layer(case["x"], case["kernels"],
-                                            case["bias"])
-        case["variants"] = _conv_variants(ref, case["x"], case["kernels"],
-                                          case["bias"])
-    for case in cases["dense"]["cases"]:
-        case["expected"] = ref.dense(case["x"], case["W"], case["b"])
-    for case in cases["kernel_gradient"]["cases"]:
-        _with_targets(ref, case)
-        case["expected"] = ref.kernel_gradient(case["images"],
-                                               case["targets"],
-                                               case["kernel"])
-        case["variants"] = gradient_variants(ref, case["images"],
-                                             case["targets"], case["kernel"])
-    for case in cases["learn_kernel"]["cases"]:
-        _with_targets(ref, case)
-        case["expected"] = ref.learn_kernel(
-            case["images"], case["targets"], case["kernel_size"],
-            case["learning_rate"], case["steps"])
-    return cases
-
-
-def _cases(exercise):
-    return expected.load(LESSON)[exercise]
 
 
 def _what(name, *args, **kwargs):
@@ -250,7 +209,7 @@ def _called(func, name, x, want, what, atol, rtol, dtype="float",
 # ----------------------------------------------------------------- relu ---
 
 @_quiet
-def _relu_problem(relu, x, want):
+def relu_problem(relu, x, want):
     what = _what("relu", x)
     problem, got = _called(relu, "relu", x, want, what, 0, 0)
     if problem is None or got is None:
@@ -267,14 +226,12 @@ def _relu_problem(relu, x, want):
     return f"{problem}\n{hint}" if hint else problem
 
 
-def relu(relu):
+@lesson.exercise(parameters=("x",), problem=relu_problem,
+                 from_scratch=True)
+def relu():
     """Visible check of relu on fixed arrays of 1, 2 and 3 dimensions."""
-    case = _cases("relu")
-    for x, want in zip(case["inputs"], case["expected"]):
-        problem = _relu_problem(relu, x, want)
-        fail_on(problem)
-    passed(t("relu: negatives become 0, positives stay, any shape, input "
-             "untouched."))
+    return t("relu: negatives become 0, positives stay, any shape, input "
+             "untouched.")
 
 
 # -------------------------------------------------------------- sigmoid ---
@@ -323,7 +280,7 @@ def _overflow_hint(name, got, x):
 
 
 @_quiet
-def _sigmoid_problem(sigmoid, x, want, overflow=True):
+def sigmoid_problem(sigmoid, x, want, overflow=True):
     """Message for sigmoid(x), or None; `overflow` as in `_called` (the
     hidden tests judge values only)."""
     what = _what("sigmoid", x)
@@ -341,19 +298,17 @@ def _sigmoid_problem(sigmoid, x, want, overflow=True):
     return problem
 
 
-def sigmoid(sigmoid):
+@lesson.exercise(parameters=("x",), problem=sigmoid_problem,
+                 from_scratch=True)
+def sigmoid():
     """Visible check of sigmoid, including inputs of +-1000."""
-    case = _cases("sigmoid")
-    for x, want in zip(case["inputs"], case["expected"]):
-        problem = _sigmoid_problem(sigmoid, x, want)
-        fail_on(problem)
-    passed(t("sigmoid: right values, finite and exact for +-1000."))
+    return t("sigmoid: right values, finite and exact for +-1000.")
 
 
 # -------------------------------------------------------------- softmax ---
 
 @_quiet
-def _softmax_problem(softmax, z, want, wrong_axis, overflow=True):
+def softmax_problem(softmax, z, want, wrong_axis, overflow=True):
     """Message for softmax(z), or None; `overflow` as in `_called` (the
     hidden tests judge values only: a naive softmax gives nan there)."""
     what = _what("softmax", z)
@@ -422,15 +377,23 @@ def _softmax_hint(got, z, wrong_axis):
     return None
 
 
-def softmax(softmax):
+def softmax_expected(ref, case):
+    """The reference's softmax, and over the wrong axis where there are
+    two."""
+    case["expected"] = [ref.softmax(z) for z in case["inputs"]]
+    case["wrong_axis"] = [softmax_wrong_axis(ref, z) if z.ndim > 1 else None
+                          for z in case["inputs"]]
+
+
+@lesson.exercise(parameters=("z",), expected=softmax_expected,
+                 problem=softmax_problem, from_scratch=True)
+def softmax(softmax, case):
     """Visible check of softmax on vectors and batches, with +-1000."""
-    case = _cases("softmax")
     for z, want, wrong_axis in zip(case["inputs"], case["expected"],
                                    case["wrong_axis"]):
-        problem = _softmax_problem(softmax, z, want, wrong_axis)
-        fail_on(problem)
-    passed(t("softmax: along the last axis, rows sum to 1, finite and "
-             "exact for +-1000."))
+        yield softmax_problem(softmax, z, want, wrong_axis)
+    return t("softmax: along the last axis, rows sum to 1, finite and "
+             "exact for +-1000.")
 
 
 # ----------------------------------------------------------- max_pool2d ---
@@ -443,7 +406,7 @@ def _pool_call(max_pool2d, x, size, stride):
 
 
 @_quiet
-def _pool_problem(max_pool2d, x, size, stride, want, stride_one=None):
+def pool_problem(max_pool2d, x, size, stride, want, stride_one=None):
     before = x.copy()
     what, got = _pool_call(max_pool2d, x, size, stride)
     got = require_array(got, what)
@@ -487,21 +450,32 @@ def _pool_hint(got, x, size, stride, want, stride_one):
     return None
 
 
-def max_pool2d(max_pool2d):
+def pool_expected(ref, data):
+    """The reference's pooling, and with stride 1 where the default
+    stride is tested."""
+    for case in data["cases"]:
+        case["expected"] = ref.max_pool2d(case["x"], case["size"],
+                                          case["stride"])
+        if case["stride"] is None:
+            case["stride_one"] = ref.max_pool2d(case["x"], case["size"], 1)
+
+
+@lesson.exercise(parameters=("x", "size", "stride"), expected=pool_expected,
+                 problem=pool_problem, from_scratch=True)
+def max_pool2d(max_pool2d, data):
     """Visible check of max_pool2d: sizes, strides, channels."""
-    for case in _cases("max_pool2d")["cases"]:
-        problem = _pool_problem(max_pool2d, case["x"], case["size"],
-                                case["stride"], case["expected"],
-                                case.get("stride_one"))
-        fail_on(problem)
-    passed(t("max_pool2d: stride defaults to size, windows that do not "
-             "fit dropped, channels kept apart."))
+    for case in data["cases"]:
+        yield pool_problem(max_pool2d, case["x"], case["size"],
+                           case["stride"], case["expected"],
+                           case.get("stride_one"))
+    return t("max_pool2d: stride defaults to size, windows that do not "
+             "fit dropped, channels kept apart.")
 
 
 # --------------------------------------------------------- conv2d_layer ---
 
 def _conv_hint(name):
-    """The hint for a likely conv2d_layer mistake (see `_conv_variants`)."""
+    """The hint for a likely conv2d_layer mistake (see `conv_variants`)."""
     return {
         "transposed_hw": t(
             "Looks like the kernels were read as (kw, kh, ...): kernels[i, "
@@ -525,7 +499,7 @@ def _conv_layout():
 
 
 @_quiet
-def _conv_problem(conv2d_layer, x, kernels, bias, want, variants):
+def conv_problem(conv2d_layer, x, kernels, bias, want, variants):
     what = _what("conv2d_layer", x, kernels, bias)
     arrays_before = [x.copy(), kernels.copy(), bias.copy()]
     try:
@@ -566,21 +540,29 @@ def _conv_problem(conv2d_layer, x, kernels, bias, want, variants):
     return f"{problem}\n{hint}" if hint else problem
 
 
-def conv2d_layer(conv2d_layer):
+def conv_expected(ref, data):
+    for case in data["cases"]:
+        case["expected"] = ref.conv2d_layer(case["x"], case["kernels"],
+                                            case["bias"])
+        case["variants"] = conv_variants(ref, case["x"], case["kernels"],
+                                         case["bias"])
+
+
+@lesson.exercise(parameters=("x", "kernels", "bias"), expected=conv_expected,
+                 problem=conv_problem, from_scratch=True)
+def conv2d_layer(conv2d_layer, data):
     """Visible check of conv2d_layer on small integer-valued inputs."""
-    for case in _cases("conv2d_layer")["cases"]:
-        problem = _conv_problem(conv2d_layer, case["x"], case["kernels"],
-                                case["bias"], case["expected"],
-                                case["variants"])
-        fail_on(problem)
-    passed(t("conv2d_layer: Keras kernel layout, valid, stride 1, bias "
-             "per output channel, no activation."))
+    for case in data["cases"]:
+        yield conv_problem(conv2d_layer, case["x"], case["kernels"],
+                           case["bias"], case["expected"], case["variants"])
+    return t("conv2d_layer: Keras kernel layout, valid, stride 1, bias "
+             "per output channel, no activation.")
 
 
 # -------------------------------------------------------------- flatten ---
 
 @_quiet
-def _flatten_problem(flatten, x, want):
+def flatten_problem(flatten, x, want):
     what = _what("flatten", x)
     got = require_array(_call(flatten, "flatten", x), what)
     problem = compare_arrays(got, want, what)
@@ -601,13 +583,11 @@ def _flatten_problem(flatten, x, want):
     return f"{problem}\n{hint}" if hint else problem
 
 
-def flatten(flatten):
+@lesson.exercise(parameters=("x",), problem=flatten_problem,
+                 from_scratch=True)
+def flatten():
     """Visible check of flatten: Keras' order for channels-last input."""
-    case = _cases("flatten")
-    for x, want in zip(case["inputs"], case["expected"]):
-        problem = _flatten_problem(flatten, x, want)
-        fail_on(problem)
-    passed(t("flatten: 1-D, in Keras' order for channels-last input."))
+    return t("flatten: 1-D, in Keras' order for channels-last input.")
 
 
 # ---------------------------------------------------------------- dense ---
@@ -620,7 +600,7 @@ def _dense_layout(W):  # noqa: N803 - the API's name
              "no transpose.", shape=W.shape, inputs=inputs, outputs=outputs)
 
 
-def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
+def dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
     what = _what("dense", x, W, b)
     try:
         got = require_array(_call(dense, "dense", x, W, b), what)
@@ -648,13 +628,11 @@ def _dense_problem(dense, x, W, b, want):  # noqa: N803 - the API's name
     return f"{problem}\n{hint}" if hint else problem
 
 
-def dense(dense):
+@lesson.exercise(parameters=("x", "W", "b"), problem=dense_problem,
+                 from_scratch=True)
+def dense():
     """Visible check of dense for one vector and a batch."""
-    for case in _cases("dense")["cases"]:
-        problem = _dense_problem(dense, case["x"], case["W"], case["b"],
-                                 case["expected"])
-        fail_on(problem)
-    passed(t("dense: x @ W + b for one vector and for a batch."))
+    return t("dense: x @ W + b for one vector and for a batch.")
 
 
 # ---------------------------------------------------------- cnn_forward ---
@@ -779,7 +757,7 @@ def _forward_hint(name):
 
 
 @_quiet
-def _forward_problem(cnn_forward, architecture, weights, image, want):
+def forward_problem(cnn_forward, architecture, weights, image, want):
     what = _what("cnn_forward", image, list(weights))
     try:
         got = require_array(
@@ -822,8 +800,10 @@ def _architecture(config):
             config["filters"], config["classes"])
 
 
-def _forward_cases(cnn_forward, config, rng, score=None):
-    """Compare with model.predict on a model built from `config`."""
+def forward_cases(cnn_forward, config, rng):
+    """(label, run) of each image of a model built from `config`:
+    `run()` compares cnn_forward with model.predict (a message or
+    None)."""
     architecture = _architecture(config)
     weights, images = random_forward_case(
         rng, *architecture, images=config["images"],
@@ -831,33 +811,38 @@ def _forward_cases(cnn_forward, config, rng, score=None):
         negative_filter=config.get("negative_filter", False),
         weight_scale=config.get("weight_scale", 2.0))
     wants = keras_predict(architecture, weights, images)
+    input_shape, kernel_size, filters, classes = architecture
+    cases = []
     for number, (image, want) in enumerate(zip(images, wants)):
         def run(image=image, want=want):
-            return _forward_problem(cnn_forward, architecture, weights,
-                                    image, want)
-        if score is None:
-            problem = run()
-            fail_on(problem)
-        else:
-            input_shape, kernel_size, filters, classes = architecture
-            score.case(
-                t("image {number}, input {shape}, {filters} filters "
+            return forward_problem(cnn_forward, architecture, weights,
+                                   image, want)
+        label = t("image {number}, input {shape}, {filters} filters "
                   "{kernel_size}, {classes} classes", number=number + 1,
                   shape=input_shape, filters=filters,
-                  kernel_size=kernel_size, classes=classes)
-                + (t(", large logits") if config["large_logits"] else ""),
-                run)
+                  kernel_size=kernel_size, classes=classes) + (
+            t(", large logits") if config["large_logits"] else "")
+        cases.append((label, run))
+    return cases
 
 
-def cnn_forward(cnn_forward):
+def forward_expected(ref, data):
+    """Nothing: Keras' model.predict is the expected value."""
+    del ref, data
+
+
+@lesson.exercise(parameters=("image", "weights"), expected=forward_expected,
+                 problem=forward_problem, from_scratch=True)
+def cnn_forward(cnn_forward, data):
     """Visible check: equals model.predict of the lesson's architecture
     with seeded random weights, within 1e-5."""
-    for config in _cases("cnn_forward")["models"]:
-        _forward_cases(cnn_forward, config,
-                       np.random.default_rng(config["seed"]))
-    passed(t("cnn_forward: equals model.predict within {tolerance:g} on "
+    for config in data["models"]:
+        for _, run in forward_cases(cnn_forward, config,
+                                    np.random.default_rng(config["seed"])):
+            yield run()
+    return t("cnn_forward: equals model.predict within {tolerance:g} on "
              "random models, large logits included.",
-             tolerance=FORWARD_TOLERANCE))
+             tolerance=FORWARD_TOLERANCE)
 
 
 # ------------------------------------------ kernel_gradient, learn_kernel ---
@@ -971,7 +956,7 @@ def _gradient_hint(got, want, count, positions, variants=None):
 
 
 @_quiet
-def _gradient_problem(kernel_gradient, images, targets, kernel, want,
+def gradient_problem(kernel_gradient, images, targets, kernel, want,
                       variants=None):
     """Message for what kernel_gradient got wrong on one case, or None;
     `variants` as `gradient_variants` gives them (for hints)."""
@@ -1002,19 +987,32 @@ def _gradient_problem(kernel_gradient, images, targets, kernel, want,
     return f"{problem}\n{hint}" if hint else problem
 
 
-def kernel_gradient(kernel_gradient):
+def gradient_expected(ref, data):
+    for case in data["cases"]:
+        _with_targets(ref, case)
+        case["expected"] = ref.kernel_gradient(case["images"],
+                                               case["targets"],
+                                               case["kernel"])
+        case["variants"] = gradient_variants(ref, case["images"],
+                                             case["targets"], case["kernel"])
+
+
+@lesson.exercise(parameters=("images", "targets", "kernel"),
+                 expected=gradient_expected, problem=gradient_problem,
+                 from_scratch=True)
+def kernel_gradient(kernel_gradient, data):
     """Visible check of kernel_gradient against the reference."""
-    for case in _cases("kernel_gradient")["cases"]:
-        fail_on(_gradient_problem(kernel_gradient, case["images"],
-                                  case["targets"], case["kernel"],
-                                  case["expected"], case["variants"]))
-    passed(t("kernel_gradient: the error is prediction - target, each "
+    for case in data["cases"]:
+        yield gradient_problem(kernel_gradient, case["images"],
+                               case["targets"], case["kernel"],
+                               case["expected"], case["variants"])
+    return t("kernel_gradient: the error is prediction - target, each "
              "weight paired with the pixels it multiplied, averaged over the "
-             "images."))
+             "images.")
 
 
 @_quiet
-def _learn_problem(learn_kernel, case, want):
+def learn_problem(learn_kernel, case, want):
     """Message for what learn_kernel got wrong on one case, or None."""
     images, targets = case["images"], case["targets"]
     settings = {"kernel_size": case["kernel_size"],
@@ -1083,17 +1081,21 @@ def _kernel_size_hint(size):
              "+ 1, W - {size} + 1), the targets' shape.", size=size)
 
 
-def learn_kernel(learn_kernel):
+def learn_expected(ref, data):
+    for case in data["cases"]:
+        _with_targets(ref, case)
+        case["expected"] = ref.learn_kernel(
+            case["images"], case["targets"], case["kernel_size"],
+            case["learning_rate"], case["steps"])
+
+
+@lesson.exercise(parameters=("images", "targets", "kernel_size",
+                             "learning_rate", "steps"),
+                 expected=learn_expected, problem=learn_problem,
+                 from_scratch=True)
+def learn_kernel(learn_kernel, data):
     """Visible check of learn_kernel: the kernel gradient descent finds."""
-    for case in _cases("learn_kernel")["cases"]:
-        fail_on(_learn_problem(learn_kernel, case, case["expected"]))
-    passed(t("learn_kernel: gradient descent from zeros recovers the "
-             "kernel that made the feature maps."))
-
-
-EXERCISES = ("relu", "sigmoid", "softmax", "max_pool2d", "conv2d_layer",
-             "flatten", "dense", "cnn_forward", "kernel_gradient",
-             "learn_kernel")
-FROM_SCRATCH = EXERCISES  # every call goes through _call
-# Test cells record answers for the judge when graded.
-recorder.install(globals(), EXERCISES, FROM_SCRATCH)
+    for case in data["cases"]:
+        yield learn_problem(learn_kernel, case, case["expected"])
+    return t("learn_kernel: gradient descent from zeros recovers the "
+             "kernel that made the feature maps.")

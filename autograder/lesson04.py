@@ -2,16 +2,16 @@
 
 import numpy as np
 
-from autograder import expected, models, recorder
-from autograder.feedback import (
-    call,
-    fail_on,
-    passed,
-    render_call,
-)
+from autograder import models
+from autograder.exercise import Lesson
+from autograder.feedback import call, render_call
 from cnn_course.messages import t
 
-LESSON = "04_keras_cnn"
+lesson = Lesson("04_keras_cnn", seed=404)
+# Each exercise is declared once, in its own section below
+# (`autograder.exercise`); EXERCISES, FROM_SCRATCH, hidden_<exercise>, ...
+# come from the declarations (`Lesson.attribute`).
+__getattr__ = lesson.attribute
 PROBE_SIZE = 8
 FAINT_CLASS = PROBE_SIZE  # the probe's answer for faint or empty images
 FAINT_THRESHOLD = 4.0
@@ -19,7 +19,7 @@ FAINT_THRESHOLD = 4.0
 STEPS_PER_EPOCH = 469
 
 
-def _keras():
+def keras_module():
     from cnn_course import import_tensorflow
 
     return import_tensorflow()[1]
@@ -37,7 +37,7 @@ def probe_model(kind, weight_scale=1.0):
     "cnn" (input (8, 8, 1)). weight_scale=255 makes the model behave as if
     its inputs were not divided by 255.
     """
-    keras = _keras()
+    keras = keras_module()
     pixels = PROBE_SIZE * PROBE_SIZE
     shape = (pixels,) if kind == "dense" else (PROBE_SIZE, PROBE_SIZE, 1)
     layers = [keras.Input(shape=shape)]
@@ -76,43 +76,21 @@ def probe_images(rng, count):
     return images, labels
 
 
-# ---------------------------------------------------------------- cases ---
-
-def visible_inputs():
-    images, labels = probe_images(np.random.default_rng(404), 40)
-    return {
-        "build_cnn": {"sizes": [[[28, 28, 1], 10], [[12, 12, 1], 4]]},
-        "shifted_accuracy": {"images": images, "labels": labels,
-                             "shifts": [-8, -3, -2, 0, 2, 3, 8]},
-        "build_robust_cnn": {"sizes": [[[28, 28, 1], 10]]},
-    }
-
-
-def build_expected(ref):
-    cases = visible_inputs()
-    cnn_case = cases["build_cnn"]
-    cnn_case["expected"] = [
-        models.describe(ref.build_cnn(tuple(shape), num_classes))
-        for shape, num_classes in cnn_case["sizes"]
-    ]
-    shift_case = cases["shifted_accuracy"]
-    for kind in ("dense", "cnn"):
-        for scale, key in ((1.0, "expected"), (255.0, "if_unscaled")):
-            accuracies = ref.shifted_accuracy(
-                probe_model(kind, scale), shift_case["images"],
-                shift_case["labels"], shift_case["shifts"])
-            shift_case[f"{kind}_{key}"] = [accuracies[shift] for shift
-                                           in shift_case["shifts"]]
-    return cases
-
-
-def _cases(exercise):
-    return expected.load(LESSON)[exercise]
-
-
 # ------------------------------------------------------------ build_cnn ---
 
-def _cnn_problem(build_cnn, input_shape, num_classes, want):
+def cnn_inputs(rng):
+    del rng  # no random values
+    return {"sizes": [[[28, 28, 1], 10], [[12, 12, 1], 4]]}
+
+
+def cnn_expected(ref, case):
+    case["expected"] = [
+        models.describe(ref.build_cnn(tuple(shape), num_classes))
+        for shape, num_classes in case["sizes"]
+    ]
+
+
+def cnn_problem(build_cnn, input_shape, num_classes, want):
     what = render_call("build_cnn", (), {"input_shape": input_shape,
                                          "num_classes": num_classes})
     model = call(build_cnn, "build_cnn", input_shape=input_shape,
@@ -120,19 +98,40 @@ def _cnn_problem(build_cnn, input_shape, num_classes, want):
     return models.architecture_problem(what, model, want)
 
 
-def build_cnn(build_cnn):
+@lesson.exercise(parameters=("input_shape", "num_classes"),
+                 inputs=cnn_inputs, expected=cnn_expected,
+                 problem=cnn_problem)
+def build_cnn(build_cnn, case):
     """Visible check of the seed CNN's layers and compile settings."""
-    case = _cases("build_cnn")
     for (shape, num_classes), want in zip(case["sizes"], case["expected"]):
-        problem = _cnn_problem(build_cnn, tuple(shape), num_classes, want)
-        fail_on(problem)
-    passed(t("build_cnn: Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> "
-             "Flatten -> Dense(1000, relu) -> Dense(softmax), compiled."))
+        yield cnn_problem(build_cnn, tuple(shape), num_classes, want)
+    return t("build_cnn: Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> "
+             "Flatten -> Dense(1000, relu) -> Dense(softmax), compiled.")
 
 
 # ----------------------------------------------------- shifted_accuracy ---
 
-def _accuracy_problem(shifted_accuracy, kind, images, labels, shifts,
+def accuracy_inputs(rng):
+    """Probe images (`probe_images`) and shifts both ways, of 0 and of
+    the full width."""
+    images, labels = probe_images(rng, 40)
+    return {"images": images, "labels": labels,
+            "shifts": [-8, -3, -2, 0, 2, 3, 8]}
+
+
+def accuracy_expected(ref, case):
+    """The reference's accuracies of both probe models, and those of
+    unscaled inputs (the probe with weights 255 times larger)."""
+    for kind in ("dense", "cnn"):
+        for scale, key in ((1.0, "expected"), (255.0, "if_unscaled")):
+            accuracies = ref.shifted_accuracy(
+                probe_model(kind, scale), case["images"], case["labels"],
+                case["shifts"])
+            case[f"{kind}_{key}"] = [accuracies[shift]
+                                     for shift in case["shifts"]]
+
+
+def accuracy_problem(shifted_accuracy, kind, images, labels, shifts,
                       want, if_unscaled):
     """Message for what shifted_accuracy got wrong on one model, or None."""
     model = probe_model(kind)
@@ -192,24 +191,35 @@ def _accuracy_hint(values, shifts, want, if_unscaled):
              "labels.")
 
 
-def shifted_accuracy(shifted_accuracy):
+@lesson.exercise(parameters=("model", "images", "labels", "shifts"),
+                 inputs=accuracy_inputs, expected=accuracy_expected,
+                 problem=accuracy_problem)
+def shifted_accuracy(shifted_accuracy, case):
     """Visible check on two fixed probe models (flat and image inputs)."""
-    case = _cases("shifted_accuracy")
     for kind in ("dense", "cnn"):
-        problem = _accuracy_problem(
+        yield accuracy_problem(
             shifted_accuracy, kind, case["images"], case["labels"],
             case["shifts"], case[f"{kind}_expected"],
             case[f"{kind}_if_unscaled"])
-        fail_on(problem)
-    passed(t("shifted_accuracy: exact zero-filled shifts, scaled to "
-             "0..1, reshaped for flat and image models."))
+    return t("shifted_accuracy: exact zero-filled shifts, scaled to "
+             "0..1, reshaped for flat and image models.")
 
 
 # ----------------------------------------------------- build_robust_cnn ---
 
+def robust_inputs(rng):
+    del rng  # no random values
+    return {"sizes": [[[28, 28, 1], 10]]}
+
+
+def robust_expected(ref, case):
+    """Nothing: the check asks for parts, not one architecture."""
+    del ref, case
+
+
 def translation_layers(model):
     """Every RandomTranslation layer in `model`, nested models included."""
-    keras = _keras()
+    keras = keras_module()
     found = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.RandomTranslation):
@@ -219,9 +229,9 @@ def translation_layers(model):
     return found
 
 
-def _robust_problem(build_robust_cnn, input_shape, num_classes):
+def robust_problem(build_robust_cnn, input_shape, num_classes):
     """Message for what the robust model lacks, or None."""
-    keras = _keras()
+    keras = keras_module()
     what = render_call("build_robust_cnn", (),
                        {"input_shape": input_shape,
                         "num_classes": num_classes})
@@ -265,7 +275,7 @@ def not_a_model(what, value):
 def learning_rate_at(model, step):
     """The compiled optimizer's learning rate after `step` batches, or
     None if there is no optimizer or its rate cannot be read."""
-    keras = _keras()
+    keras = keras_module()
     optimizer = getattr(model, "optimizer", None)
     rate = getattr(optimizer, "_learning_rate", None)
     try:
@@ -291,25 +301,19 @@ def _schedule_problem(what, model):
 
 def all_layers(model):
     """Every layer of `model`, nested models' layers included."""
-    keras = _keras()
+    keras = keras_module()
     for layer in model.layers:
         yield layer
         if isinstance(layer, keras.Model):
             yield from all_layers(layer)
 
 
-def build_robust_cnn(build_robust_cnn):
+@lesson.exercise(parameters=("input_shape", "num_classes"),
+                 inputs=robust_inputs, expected=robust_expected,
+                 problem=robust_problem)
+def build_robust_cnn(build_robust_cnn, case):
     """Visible check: RandomTranslation built in, CNN, compiled."""
-    case = _cases("build_robust_cnn")
     for shape, num_classes in case["sizes"]:
-        problem = _robust_problem(build_robust_cnn, tuple(shape),
-                                  num_classes)
-        fail_on(problem)
-    passed(t("build_robust_cnn: a compiled CNN with RandomTranslation "
-             "augmentation built in."))
-
-
-EXERCISES = ("build_cnn", "shifted_accuracy", "build_robust_cnn",)
-FROM_SCRATCH = ()
-# Test cells record answers for the judge when graded.
-recorder.install(globals(), EXERCISES, FROM_SCRATCH)
+        yield robust_problem(build_robust_cnn, tuple(shape), num_classes)
+    return t("build_robust_cnn: a compiled CNN with RandomTranslation "
+             "augmentation built in.")

@@ -17,14 +17,12 @@ other library may compute these answers (see lesson 03).
 
 import numpy as np
 
-from autograder import expected, recorder
+from autograder.exercise import Lesson
 from autograder.feedback import (
     CheckFailure,
     close_array,
     collecting_calls,
     compare_arrays,
-    fail_on,
-    passed,
     quiet,
     render_call,
     render_value,
@@ -34,7 +32,11 @@ from autograder.feedback import (
 )
 from cnn_course.messages import t
 
-LESSON = "05_backpropagation"
+lesson = Lesson("05_backpropagation", seed=505)
+# Each exercise is declared once, in its own section below
+# (`autograder.exercise`); EXERCISES, FROM_SCRATCH, hidden_<exercise>, ...
+# come from the declarations (`Lesson.attribute`).
+__getattr__ = lesson.attribute
 # get_weights() of the lesson's network, in order.
 WEIGHT_SHAPES = ((3, 3, 1, 8), (8,), (3, 3, 8, 16), (16,), (400, 10),
                  (10,))
@@ -46,9 +48,10 @@ _isfinite = np.isfinite
 
 # ---------------------------------------------------------------- cases ---
 
-def visible_inputs():
-    """The fixed inputs of the visible checks (expected values come later)."""
-    rng = np.random.default_rng(505)
+@lesson.drawn_together
+def inputs_drawn_together(rng):
+    """The fixed inputs of the visible checks (expected values come
+    later), drawn from one generator in this order."""
 
     def small(*shape):
         return rng.normal(size=shape).round(2)
@@ -113,35 +116,6 @@ def network_case(rng, batch):
     weights = [rng.uniform(-0.5, 0.5, shape) for shape in WEIGHT_SHAPES]
     return {"x": rng.random((batch, 28, 28, 1)).round(3),
             "labels": rng.integers(0, 10, batch), "weights": weights}
-
-
-def build_expected(ref):
-    """Visible cases with their expected values, from the reference `ref`."""
-    cases = visible_inputs()
-    for case in cases["softmax_cross_entropy"]["cases"]:
-        loss, dlogits = ref.softmax_cross_entropy(case["logits"],
-                                                  case["labels"])
-        case["loss"], case["dlogits"] = np.float64(loss), dlogits
-    for case in cases["dense_backward"]["cases"]:
-        case["expected"] = list(ref.dense_backward(
-            case["x"], case["W"], case["grad_out"]))
-    for case in cases["relu_backward"]["cases"]:
-        case["expected"] = ref.relu_backward(case["x"], case["grad_out"])
-    for case in cases["max_pool2d_backward"]["cases"]:
-        case["expected"] = ref.max_pool2d_backward(
-            case["x"], case["grad_out"], case["size"])
-    for case in cases["conv2d_layer_backward"]["cases"]:
-        case["expected"] = list(ref.conv2d_layer_backward(
-            case["x"], case["kernels"], case["grad_out"]))
-    for case in cases["network_gradients"]["cases"]:
-        loss, gradients = ref.network_gradients(case["x"], case["labels"],
-                                                case["weights"])
-        case["loss"], case["expected"] = np.float64(loss), list(gradients)
-    return cases
-
-
-def _cases(exercise):
-    return expected.load(LESSON)[exercise]["cases"]
 
 
 def _what(name, *args, **kwargs):
@@ -293,15 +267,24 @@ def loss_problem(softmax_cross_entropy, logits, labels, want_loss,
     ])
 
 
-def softmax_cross_entropy(softmax_cross_entropy):
+def softmax_cross_entropy_expected(ref, data):
+    for case in data["cases"]:
+        loss, dlogits = ref.softmax_cross_entropy(case["logits"],
+                                                  case["labels"])
+        case["loss"], case["dlogits"] = np.float64(loss), dlogits
+
+
+@lesson.exercise(parameters=("logits", "labels"),
+                 expected=softmax_cross_entropy_expected, problem=loss_problem,
+                 from_scratch=True)
+def softmax_cross_entropy(softmax_cross_entropy, data):
     """Visible check: loss and gradient on fixed logits, large ones too."""
-    for case in _cases("softmax_cross_entropy"):
-        fail_on(loss_problem(softmax_cross_entropy, case["logits"],
-                             case["labels"], case["loss"],
-                             case["dlogits"]))
-    passed(t("softmax_cross_entropy: the mean loss, softmax minus the "
+    for case in data["cases"]:
+        yield loss_problem(softmax_cross_entropy, case["logits"],
+                           case["labels"], case["loss"], case["dlogits"])
+    return t("softmax_cross_entropy: the mean loss, softmax minus the "
              "one-hot labels over the batch size, finite for large "
-             "logits."))
+             "logits.")
 
 
 # ------------------------------------------------------- dense_backward ---
@@ -351,13 +334,12 @@ def _dense_shape(label, name, got, wanted, count):
     return f"{problem}\n{hint}" if hint else problem
 
 
-def dense_backward(dense_backward):
+@lesson.exercise(parameters=("x", "W", "grad_out"), problem=dense_problem,
+                 from_scratch=True)
+def dense_backward():
     """Visible check of dense_backward on fixed batches."""
-    for case in _cases("dense_backward"):
-        fail_on(dense_problem(dense_backward, case["x"], case["W"],
-                              case["grad_out"], case["expected"]))
-    passed(t("dense_backward: dx = grad_out @ W.T, dW = x.T @ grad_out, "
-             "db summed over the batch."))
+    return t("dense_backward: dx = grad_out @ W.T, dW = x.T @ grad_out, "
+             "db summed over the batch.")
 
 
 # -------------------------------------------------------- relu_backward ---
@@ -392,12 +374,11 @@ def relu_problem(relu_backward, x, grad_out, want):
     ])
 
 
-def relu_backward(relu_backward):
+@lesson.exercise(parameters=("x", "grad_out"), problem=relu_problem,
+                 from_scratch=True)
+def relu_backward():
     """Visible check of relu_backward, with exact zeros in x."""
-    for case in _cases("relu_backward"):
-        fail_on(relu_problem(relu_backward, case["x"], case["grad_out"],
-                             case["expected"]))
-    passed(t("relu_backward: grad_out where x > 0, 0 where x <= 0."))
+    return t("relu_backward: grad_out where x > 0, 0 where x <= 0.")
 
 
 # -------------------------------------------------- max_pool2d_backward ---
@@ -474,14 +455,12 @@ def pool_problem(max_pool2d_backward, x, grad_out, size, want):
     return _compare(got, want, what, pool_variants(x, grad_out, size))
 
 
-def max_pool2d_backward(max_pool2d_backward):
+@lesson.exercise(parameters=("x", "grad_out", "size"), problem=pool_problem,
+                 from_scratch=True)
+def max_pool2d_backward():
     """Visible check of max_pool2d_backward: maxima, ties, dropped rows."""
-    for case in _cases("max_pool2d_backward"):
-        fail_on(pool_problem(max_pool2d_backward, case["x"],
-                             case["grad_out"], case["size"],
-                             case["expected"]))
-    passed(t("max_pool2d_backward: each window's gradient goes to its "
-             "first maximum, as in TensorFlow; dropped rows get 0."))
+    return t("max_pool2d_backward: each window's gradient goes to its "
+             "first maximum, as in TensorFlow; dropped rows get 0.")
 
 
 # ------------------------------------------------ conv2d_layer_backward ---
@@ -560,15 +539,13 @@ def _conv_shape(label, name, got, wanted):
     return f"{problem}\n{hint}" if hint else problem
 
 
-def conv2d_layer_backward(conv2d_layer_backward):
+@lesson.exercise(parameters=("x", "kernels", "grad_out"), problem=conv_problem,
+                 from_scratch=True)
+def conv2d_layer_backward():
     """Visible check of conv2d_layer_backward: dx, dkernels and dbias."""
-    for case in _cases("conv2d_layer_backward"):
-        fail_on(conv_problem(conv2d_layer_backward, case["x"],
-                             case["kernels"], case["grad_out"],
-                             case["expected"]))
-    passed(t("conv2d_layer_backward: dx is the full convolution with the "
+    return t("conv2d_layer_backward: dx is the full convolution with the "
              "flipped kernel, dkernels pairs each weight with its pixels, "
-             "dbias sums over images and positions."))
+             "dbias sums over images and positions.")
 
 
 # ---------------------------------------------------- network_gradients ---
@@ -634,14 +611,24 @@ def network_problem(network_gradients, x, labels, weights, want_loss,
     return None
 
 
-def network_gradients(network_gradients):
+def network_gradients_expected(ref, data):
+    for case in data["cases"]:
+        loss, gradients = ref.network_gradients(case["x"], case["labels"],
+                                                case["weights"])
+        case["loss"], case["expected"] = np.float64(loss), list(gradients)
+
+
+@lesson.exercise(parameters=("x", "labels", "weights"),
+                 expected=network_gradients_expected, problem=network_problem,
+                 from_scratch=True)
+def network_gradients(network_gradients, data):
     """Visible check of network_gradients on random digits and weights."""
-    for case in _cases("network_gradients"):
-        fail_on(network_problem(network_gradients, case["x"],
-                                case["labels"], case["weights"],
-                                case["loss"], case["expected"]))
-    passed(t("network_gradients: the loss and all six gradients, layer by "
-             "layer from the loss back to the first convolution."))
+    for case in data["cases"]:
+        yield network_problem(network_gradients, case["x"], case["labels"],
+                              case["weights"], case["loss"],
+                              case["expected"])
+    return t("network_gradients: the loss and all six gradients, layer by "
+             "layer from the loss back to the first convolution.")
 
 
 # ------------------------------------------------------------ train_cnn ---
@@ -765,17 +752,18 @@ def train_problem(train_cnn, case):
     return None
 
 
-def train_cnn(train_cnn):
+def train_cnn_expected(ref, data):
+    """Nothing: the network's accuracy with the weights is the check."""
+    del ref, data
+
+
+@lesson.exercise(parameters=("images", "labels", "epochs", "batch_size",
+                             "learning_rate", "seed"),
+                 expected=train_cnn_expected, problem=train_problem,
+                 from_scratch=True)
+def train_cnn(train_cnn, data):
     """Visible check of train_cnn on 1,000 training digits."""
-    for case in _cases("train_cnn"):
-        fail_on(train_problem(train_cnn, case))
-    passed(t("train_cnn: the weights are in Keras' layout, the same for "
-             "the same seed, and the network learns."))
-
-
-EXERCISES = ("softmax_cross_entropy", "dense_backward", "relu_backward",
-             "max_pool2d_backward", "conv2d_layer_backward",
-             "network_gradients", "train_cnn")
-FROM_SCRATCH = EXERCISES  # every call goes through scratch_call
-# Test cells record answers for the judge when graded.
-recorder.install(globals(), EXERCISES, FROM_SCRATCH)
+    for case in data["cases"]:
+        yield train_problem(train_cnn, case)
+    return t("train_cnn: the weights are in Keras' layout, the same for "
+             "the same seed, and the network learns.")

@@ -9,11 +9,11 @@ kernel has ended, compares the answers with the reference and decides the
 points. Nothing here knows an expected value or a point.
 
 Outside grading, test cells run the visible checks as usual, and hidden
-test cells say that they run when the instructor grades.
+test cells say that they run when the instructor grades. Every declared
+exercise's test-cell functions do this (`autograder.exercise`).
 """
 
 import contextlib
-import functools
 import io
 import os
 import time
@@ -146,31 +146,9 @@ def record(cell, func, name, from_scratch=False):
             name=name, count=len(data["answers"])))
 
 
-def install(namespace, exercises, from_scratch=()):
-    """Make a lesson module's test-cell functions record when grading.
-
-    For each exercise name: the visible check `<name>(func)` records the
-    calls of cell `test_<name>` instead of checking; `hidden_<name>(func,
-    points)` records those of `hidden_<name>`, and outside grading says
-    that hidden tests run when the instructor grades.
-    """
-    for name in exercises:
-        visible = namespace[name]
-        scratch = name in from_scratch
-        namespace[name] = _visible_cell(visible, name, scratch)
-        namespace[f"hidden_{name}"] = _hidden_cell(name, scratch)
-
-
-def _visible_cell(visible, name, scratch):
-    @functools.wraps(visible)
-    def check(func, *args, **kwargs):
-        if recording():
-            return record(f"test_{name}", func, name, scratch)
-        return visible(func, *args, **kwargs)
-    return check
-
-
-def _hidden_cell(name, scratch):
+def hidden_cell(name, scratch):
+    """The hidden test cell's function of exercise `name`: when graded,
+    it answers the grader's calls; else it says when hidden tests run."""
     def hidden(func, points=None):
         if recording():
             return record(f"hidden_{name}", func, name, scratch)

@@ -218,8 +218,8 @@ def test_truncated_output_is_named_on_a_float_case():
     from autograder import expected
 
     case = expected.load(LESSON)["conv2d"]["cases"][1]  # float 6x7, 2x3
-    run = check._Scratch(conv_int_output, "conv2d")
-    message = check._conv_problem(run, case["image"], case["kernel"],
+    run = check.Scratch(conv_int_output, "conv2d")
+    message = check.conv_problem(run, case["image"], case["kernel"],
                                   case["stride"], case["padding"],
                                   case["label"], case)
     assert "dtype int64, expected a float dtype" in message

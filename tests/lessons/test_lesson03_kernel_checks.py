@@ -107,8 +107,8 @@ def test_kernel_gradient_names_the_mistake(student, clue):
 
 def test_a_transposed_gradient_is_named_for_a_non_square_kernel():
     """Visible case 2 has a 2x3 kernel: the transposed gradient is 3x2."""
-    case = check._cases("kernel_gradient")["cases"][1]
-    message = check._gradient_problem(
+    case = check.kernel_gradient.cases()["cases"][1]
+    message = check.gradient_problem(
         gradient_transposed, case["images"], case["targets"],
         case["kernel"], case["expected"], case["variants"])
     assert "shape (3, 2), expected (2, 3)" in message

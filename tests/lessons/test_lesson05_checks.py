@@ -246,7 +246,7 @@ def test_max_pool2d_backward_names_the_mistake(student, clue):
 
 
 def test_ties_going_to_the_last_maximum_are_named():
-    case = check._cases("max_pool2d_backward")[1]
+    case = check.max_pool2d_backward.cases()["cases"][1]
     message = check.pool_problem(pool_last_maximum, case["x"],
                                  case["grad_out"], case["size"],
                                  case["expected"])

@@ -156,7 +156,7 @@ def test_the_kernels_own_lines_in_both_languages(capsys):
     from cnn_course.claims import ClaimNotShown, claim
     from trusted_grader.batch.demo_cells import skipped_note
 
-    hidden = recorder._hidden_cell("relu", scratch=False)
+    hidden = recorder.hidden_cell("relu", scratch=False)
     with messages.use_language("zh-CN"):
         hidden(None)
         claim(True, "卷积核学会了边缘检测器")

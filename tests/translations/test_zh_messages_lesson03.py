@@ -86,7 +86,7 @@ def test_cnn_forward_weights_hint_in_both_languages():
     image, want = np.zeros((12, 12, 1)), np.full(4, 0.25)
 
     def problem():
-        return check._forward_problem(conv_raises_forward, None, weights,
+        return check.forward_problem(conv_raises_forward, None, weights,
                                       image, want)
 
     with messages.use_language("zh-CN"):

@@ -1,13 +1,16 @@
 """Points for hidden cases: one line per case, partial credit.
 
-A hidden test is declared once as a function that adds its cases:
+A hidden test is a function that adds the cases of one declared exercise
+(`autograder.exercise`), comparing answers with the declaration's
+`problem`:
 
-    @hidden_test(LESSON)
+    @hidden_test(checks.mean_image)
     def hidden_mean_image(mean_image, score, ref, rng):
-        score.case("label", lambda: problem_or_none(...))
+        score.case("label", lambda: checks.mean_image.problem(...))
 
-`hidden_test` gives it the reference of LESSON and a `HiddenScore`, and
-makes it `hidden_mean_image(func, points, rng) -> points earned`.
+`hidden_test` gives it the reference of the exercise's lesson and a
+`HiddenScore`, and makes it `hidden_mean_image(func, points, rng) ->
+points earned`, which the judge finds by that name.
 """
 
 import functools
@@ -17,15 +20,19 @@ from cnn_course.messages import t
 from trusted_grader.judging import reference
 
 
-def hidden_test(lesson):
-    """Decorator: a function that adds cases becomes a hidden test."""
+def hidden_test(exercise):
+    """Decorator: a function that adds the cases of `exercise` (a declared
+    `autograder.exercise.Exercise`) becomes its hidden test."""
     def declare(add_cases):
-        exercise = add_cases.__name__.removeprefix("hidden_")
+        if add_cases.__name__ != f"hidden_{exercise.name}":
+            # The judge looks the hidden test up by this name.
+            raise ValueError(f"{add_cases.__name__} must be named "
+                             f"hidden_{exercise.name}")
 
         @functools.wraps(add_cases)
         def hidden(func, points, rng):
-            score = HiddenScore(exercise)
-            add_cases(func, score, reference.load(lesson), rng)
+            score = HiddenScore(exercise.name)
+            add_cases(func, score, reference.load(exercise.lesson.id), rng)
             return score.points(points)
         return hidden
     return declare

@@ -1,8 +1,9 @@
 """Hidden tests of lesson 01, run by the judge on recorded answers.
 
-Each `hidden_<exercise>` adds its cases (`scoring.hidden_test`): `func` a
-replay of the kernel's answers, `ref` the reference solutions, `rng`
-seeded per grading run and exercise.
+Each `hidden_<exercise>` adds the cases of the exercise declared in
+`autograder.lesson01` (`scoring.hidden_test`), compared by the
+declaration's `problem`: `func` a replay of the kernel's answers, `ref`
+the reference solutions, `rng` seeded per grading run and exercise.
 
 Same code, same score, whatever the seed: every case's structure (image
 sizes, counts, which digit and how many of it, shifts, model sizes) is a
@@ -19,11 +20,11 @@ without a fresh case.
 import numpy as np
 
 from autograder import lesson01 as checks
+from autograder import models
+from autograder.feedback import call
 from cnn_course.messages import t
 from trusted_grader.judging import model_limits, replay, robustness
 from trusted_grader.judging.scoring import hidden_test
-
-hidden = hidden_test(checks.LESSON)
 
 # images, height, width, digit, how many images show the digit
 MEAN_CASES = ((36, 9, 7, 3, 6), (50, 5, 8, 7, 11), (24, 12, 4, 0, 2))
@@ -58,9 +59,10 @@ def _labels(rng, count, digit, digit_count):
     return rng.permutation(labels)
 
 
-@hidden
+@hidden_test(checks.mean_image)
 def hidden_mean_image(mean_image, score, ref, rng):
     """Hidden tests: mean_image against the reference on random pixels."""
+    problem = checks.mean_image.problem
     for count, height, width, digit, digit_count in MEAN_CASES:
         labels = _labels(rng, count, digit, digit_count)
         images = _digit_images(rng, labels, digit, (height, width))
@@ -69,31 +71,28 @@ def hidden_mean_image(mean_image, score, ref, rng):
                      "{digit}", count=count, height=height, width=width,
                      digit=digit),
                    lambda i=images, la=labels, d=digit, w=want:
-                   checks._mean_problem(mean_image, i, la, d, w))
+                   problem(mean_image, i, la, d, w))
     # Every mean is 255: a copy of one image passes, so it proves no work.
     bright = np.full((300, 6, 6), 255, dtype=np.uint8)
     bright_labels = np.full(300, 4)
     score.case(t("300 white images (a uint8 sum overflows)"),
-               lambda: checks._mean_problem(
-                   mean_image, bright, bright_labels, 4,
-                   ref.mean_image(bright, bright_labels, 4)),
+               lambda: problem(mean_image, bright, bright_labels, 4,
+                               ref.mean_image(bright, bright_labels, 4)),
                fresh=False)
     single_labels = np.array([0, 2, 2, 9, 2])
     single = _digit_images(rng, single_labels, 2, (7, 7))
     # The mean of one image is that image: no averaging shows.
     score.case(t("only one image of the digit"),
-               lambda: checks._mean_problem(
-                   mean_image, single, single_labels, 9,
-                   ref.mean_image(single, single_labels, 9)),
+               lambda: problem(mean_image, single, single_labels, 9,
+                               ref.mean_image(single, single_labels, 9)),
                fresh=False)
     # Paired with a mean, so a function that always raises earns nothing.
     score.case(t("ValueError for an absent digit, the mean for a present "
                  "one"),
-               lambda: checks._expect_value_error(
+               lambda: checks.expect_value_error(
                    mean_image, single, single_labels, 5) or
-               checks._mean_problem(mean_image, single, single_labels, 2,
-                                    ref.mean_image(single, single_labels,
-                                                   2)))
+               problem(mean_image, single, single_labels, 2,
+                       ref.mean_image(single, single_labels, 2)))
 
 
 # height, width, dx, dy: both signs on both axes, a shift of 0 (image[:-0]
@@ -104,14 +103,14 @@ SHIFT_CASES = ((9, 11, 3, -2), (12, 7, -4, 8), (6, 13, 0, 4),
                (7, 12, -9, -3))
 
 
-@hidden
+@hidden_test(checks.shift_image)
 def hidden_shift_image(shift_image, score, ref, rng):
     """Hidden tests: shift_image against the reference on random images
     whose pixels are never 0."""
 
     def add_case(image, dx, dy, label, fresh=True):
         def run():
-            return checks._shift_problem(
+            return checks.shift_image.problem(
                 shift_image, image, dx, dy, ref.shift_image(image, dx, dy),
                 ref.shift_image(image, -dx, -dy),
                 ref.shift_image(image, dy, dx))
@@ -145,7 +144,7 @@ def _learns_toy_problem(build_dense_model):
     inputs = rng.normal(0, 0.3, (96, num_pixels)).astype("float32")
     inputs[np.arange(96), labels] += 2.0
     one_hot = np.eye(num_classes, dtype="float32")[labels]
-    model = checks.call(build_dense_model, "build_dense_model",
+    model = call(build_dense_model, "build_dense_model",
                         num_pixels=num_pixels, num_classes=num_classes)
     if replay.collecting():
         return None
@@ -192,17 +191,18 @@ def _fresh_copy(model, seed=0):
 DENSE_SIZES = ((784, 10), (50, 4), (9, 7))
 
 
-@hidden
+@hidden_test(checks.build_dense_model)
 def hidden_build_dense_model(build_dense_model, score, ref, rng):
     """Hidden tests: architecture for other sizes, and it can learn."""
     del rng
     for num_pixels, num_classes in DENSE_SIZES:
-        want = checks.models.describe(
+        want = models.describe(
             ref.build_dense_model(num_pixels, num_classes))
         score.case(t("{num_pixels} pixels, {num_classes} classes",
                      num_pixels=num_pixels, num_classes=num_classes),
                    lambda n=num_pixels, c=num_classes, w=want:
-                   checks._dense_problem(build_dense_model, n, c, w),
+                   checks.build_dense_model.problem(build_dense_model, n,
+                                                    c, w),
                    fresh=(num_pixels, num_classes) != DENSE_SIZES[0])
     score.case(t("learns an easy one-hot problem"),
                lambda: _learns_toy_problem(build_dense_model))

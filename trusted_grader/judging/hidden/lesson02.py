@@ -1,8 +1,9 @@
 """Hidden tests of lesson 02, run by the judge on recorded answers.
 
-Each `hidden_<exercise>` adds its cases (`scoring.hidden_test`): `func` a
-replay of the kernel's answers, `ref` the reference solutions, `rng`
-seeded per grading run and exercise.
+Each `hidden_<exercise>` adds the cases of the exercise declared in
+`autograder.lesson02` (`scoring.hidden_test`), compared by the
+declaration's `problem`: `func` a replay of the kernel's answers, `ref`
+the reference solutions, `rng` seeded per grading run and exercise.
 
 Same code, same score, whatever the seed: every case's structure (sizes,
 strides, paddings, kernel shapes, dtypes, counts) is a constant, and only
@@ -24,8 +25,6 @@ from autograder import lesson02 as checks
 from cnn_course.messages import t
 from trusted_grader.judging.scoring import hidden_test
 
-hidden = hidden_test(checks.LESSON)
-
 # n, k, stride, padding, each chosen so that a mistake shows in a known
 # set of cases: padding ignored or counted once (the first two), the
 # stride ignored (every stride > 1), ceil instead of floor division
@@ -35,7 +34,7 @@ OUTPUT_SIZES = ((23, 4, 1, 1), (31, 5, 3, 2), (17, 4, 2, 0), (14, 3, 2, 1),
                 (40, 7, 4, 3))
 
 
-@hidden
+@hidden_test(checks.conv_output_size)
 def hidden_conv_output_size(conv_output_size, score, ref, rng):
     """Hidden tests: fixed sizes, strides and paddings (no value is
     random: the sizes are the structure)."""
@@ -44,15 +43,15 @@ def hidden_conv_output_size(conv_output_size, score, ref, rng):
         want = ref.conv_output_size(n, k, stride, padding)
         score.case(f"n={n}, k={k}, stride={stride}, padding={padding}",
                    lambda s=(n, k, stride, padding), w=want:
-                   checks._size_problem(conv_output_size, *s, w))
+                   checks.conv_output_size.problem(conv_output_size, *s, w))
     n = 9
     score.case(t("a {k}-pixel kernel on {n} pixels: ValueError", k=n + 2,
                  n=n),
-               lambda: checks._size_error_problem(conv_output_size, n,
+               lambda: checks.size_error_problem(conv_output_size, n,
                                                   n + 2, 1, 0),
                fresh=False)
     score.case("(2 - 3) // 2 + 1 = 0: ValueError",
-               lambda: checks._size_error_problem(conv_output_size, 2, 3,
+               lambda: checks.size_error_problem(conv_output_size, 2, 3,
                                                   2, 0),
                fresh=False)
 
@@ -89,17 +88,17 @@ CONV_CASES = ((np.uint8, (11, 9), (3, 2), 1, 1),
               (np.float32, (12, 9), (3, 3), 2, 1))
 
 
-@hidden
+@hidden_test(checks.conv2d)
 def hidden_conv2d(conv2d, score, ref, rng):
     """Hidden tests: fixed shapes, strides and paddings, random values."""
-    run = checks._Scratch(conv2d, "conv2d")
+    run = checks.Scratch(conv2d, "conv2d")
 
     def add_case(image, kernel, stride, padding, label, fresh=True):
         variants = checks.conv_variants(ref.conv2d, image, kernel, stride,
                                         padding)
         score.case(
             f"{label}, stride={stride}, padding={padding}",
-            lambda: checks._conv_problem(run, image, kernel, stride,
+            lambda: checks.conv2d.problem(run, image, kernel, stride,
                                          padding, label, variants),
             fresh=fresh)
 
@@ -128,7 +127,7 @@ def hidden_conv2d(conv2d, score, ref, rng):
                            "image")}]
     score.case(t("ValueError for stride 0, negative padding, a kernel too "
                  "large"), lambda: next(
-                   (p for p in (checks._conv_error_problem(run, case)
+                   (p for p in (checks.conv_error_problem(run, case)
                                 for case in errors) if p), None),
                fresh=False)
     if run.problem:
@@ -160,15 +159,15 @@ POOL_CASES = ((2, None, (7, 6), "float"),
               (2, None, (2, 2), "float"))
 
 
-@hidden
+@hidden_test(checks.avg_pool2d)
 def hidden_avg_pool2d(avg_pool2d, score, ref, rng):
     """Hidden tests: fixed shapes, sizes and strides, random values."""
-    run = checks._Scratch(avg_pool2d, "avg_pool2d")
+    run = checks.Scratch(avg_pool2d, "avg_pool2d")
 
     def add_case(x, size, stride):
         variants = checks.pool_variants(ref.avg_pool2d, x, size, stride)
         score.case(f"{x.dtype} {x.shape}, size={size}, stride={stride}",
-                   lambda: checks._pool_problem(run, x, size, stride,
+                   lambda: checks.avg_pool2d.problem(run, x, size, stride,
                                                 variants))
 
     for size, stride, shape, kind in POOL_CASES:
@@ -197,11 +196,11 @@ FAST_CASES = ((3, 7, 9, 4, 3, 2, np.float64),
               (4, 8, 8, 5, 3, 3, np.uint8))
 
 
-@hidden
+@hidden_test(checks.conv2d_fast)
 def hidden_conv2d_fast(conv2d_fast, score, ref, rng):
     """Hidden tests: fixed shapes, random values, and speed on fresh
     inputs whose every value is compared."""
-    run = checks._Scratch(conv2d_fast, "conv2d_fast")
+    run = checks.Scratch(conv2d_fast, "conv2d_fast")
     for count, height, width, filters, kh, kw, dtype in FAST_CASES:
         if dtype == np.uint8:
             images = _image(rng, (count, height, width), np.uint8)
@@ -217,9 +216,9 @@ def hidden_conv2d_fast(conv2d_fast, score, ref, rng):
                      dtype=images.dtype, height=height, width=width,
                      filters=filters, kh=kh, kw=kw),
                    lambda i=images, k=kernels, v=variants:
-                   checks._fast_problem(run, i, k, v))
+                   checks.conv2d_fast.problem(run, i, k, v))
     score.case(t("kernels larger than the images: ValueError"),
-               lambda: checks._value_error_problem(
+               lambda: checks.value_error_problem(
                    run, (np.zeros((3, 5, 6)), np.ones((6, 2, 2))), {},
                    "conv2d_fast(<images (3, 5, 6)>, <kernels (6, 2, 2)>)",
                    t("6x2 kernels do not fit in 5x6 images")),
@@ -229,9 +228,9 @@ def hidden_conv2d_fast(conv2d_fast, score, ref, rng):
     score.case(t("{windows:,} windows of one {size}x{size} image in "
                  "{limit} s", windows=checks.speed_windows(),
                  size=checks.SPEED_CASE["size"], limit=checks.SPEED_LIMIT),
-               lambda: checks._speed_problem(
+               lambda: checks.speed_problem(
                    run, images, kernels,
-                   lambda got, what: checks._fast_values_problem(
+                   lambda got, what: checks.fast_values_problem(
                        got, variants, what)))
     if run.problem:
         score.veto(run.problem)

@@ -34,8 +34,6 @@ from autograder import lesson03 as checks
 from cnn_course.messages import t
 from trusted_grader.judging.scoring import hidden_test
 
-hidden = hidden_test(checks.LESSON)
-
 # Inputs written into this file: the kernel can know them in advance.
 KNOWN_INPUTS = {
     "relu": [np.array([-1e300, -0.0, 0.0, 1e-300, 1e300])],
@@ -101,7 +99,7 @@ def _known(name):
 
 # ---------------------------------------------------------- activations ---
 
-@hidden
+@hidden_test(checks.relu)
 def hidden_relu(relu, score, ref, rng):
     """Hidden tests: relu on arrays with a fixed share of negatives."""
     inputs = [_signed(rng, shape, 0.1, 5.0, dtype) for shape, dtype in (
@@ -109,12 +107,12 @@ def hidden_relu(relu, score, ref, rng):
         ((6, 5, 3), np.float32))]
 
     def problem(x):
-        return checks._relu_problem(relu, x, ref.relu(x))
+        return checks.relu.problem(relu, x, ref.relu(x))
     _add_cases(score, inputs, problem)
     _add_cases(score, _known("relu"), problem, fresh=False)
 
 
-@hidden
+@hidden_test(checks.sigmoid)
 def hidden_sigmoid(sigmoid, score, ref, rng):
     """Hidden tests: sigmoid on moderate values and on values far beyond
     np.exp's range (float64: |x| > 709.8, float32: |x| > 88.8), judged
@@ -132,7 +130,7 @@ def hidden_sigmoid(sigmoid, score, ref, rng):
                _signed(rng, (2, 4), 89.0, 800.0, np.float32)]
 
     def problem(x):
-        return checks._sigmoid_problem(sigmoid, x, ref.sigmoid(x),
+        return checks.sigmoid.problem(sigmoid, x, ref.sigmoid(x),
                                        overflow=False)
     _add_cases(score, inputs, problem)
     _add_cases(score, _known("sigmoid"), problem, fresh=False)
@@ -144,7 +142,7 @@ def hidden_sigmoid(sigmoid, score, ref, rng):
 SOFTMAX_ROW_OFFSETS = np.array([-1000.0, 0.0, 1000.0, 2000.0])
 
 
-@hidden
+@hidden_test(checks.softmax)
 def hidden_softmax(softmax, score, ref, rng):
     """Hidden tests: softmax on vectors, square and 3-D batches, float32,
     and rows of logits far apart."""
@@ -157,9 +155,9 @@ def hidden_softmax(softmax, score, ref, rng):
               large]
 
     def problem(z):
-        wrong_axis = checks._softmax_wrong_axis(ref, z) if z.ndim > 1 \
+        wrong_axis = checks.softmax_wrong_axis(ref, z) if z.ndim > 1 \
             else None
-        return checks._softmax_problem(softmax, z, ref.softmax(z),
+        return checks.softmax.problem(softmax, z, ref.softmax(z),
                                        wrong_axis, overflow=False)
     _add_cases(score, inputs, problem)
     _add_cases(score, _known("softmax"), problem, fresh=False)
@@ -186,7 +184,7 @@ POOL_CASES = (
 )
 
 
-@hidden
+@hidden_test(checks.max_pool2d)
 def hidden_max_pool2d(max_pool2d, score, ref, rng):
     """Hidden tests: max_pool2d on fixed shapes, sizes and strides."""
 
@@ -194,7 +192,7 @@ def hidden_max_pool2d(max_pool2d, score, ref, rng):
         def run():
             stride_one = (ref.max_pool2d(x, size, 1)
                           if stride is None else None)
-            return checks._pool_problem(max_pool2d, x, size, stride,
+            return checks.max_pool2d.problem(max_pool2d, x, size, stride,
                                         ref.max_pool2d(x, size, stride),
                                         stride_one)
         score.case(f"{x.dtype} {x.shape}, size={size}, stride={stride}",
@@ -235,23 +233,23 @@ def conv_case(rng, x_shape, k_shape, dtype):
     return x.astype(dtype), kernels.astype(dtype), bias.astype(dtype)
 
 
-@hidden
+@hidden_test(checks.conv2d_layer)
 def hidden_conv2d_layer(conv2d_layer, score, ref, rng):
     """Hidden tests: conv2d_layer on fixed shapes against the reference."""
     for x_shape, k_shape, dtype in CONV_CASES:
         x, kernels, bias = conv_case(rng, x_shape, k_shape, dtype)
 
         def run(x=x, kernels=kernels, bias=bias):
-            return checks._conv_problem(
+            return checks.conv2d_layer.problem(
                 conv2d_layer, x, kernels, bias,
                 ref.conv2d_layer(x, kernels, bias),
-                checks._conv_variants(ref, x, kernels, bias))
+                checks.conv_variants(ref, x, kernels, bias))
         score.case(f"x {x_shape}, kernels {k_shape}, {dtype.__name__}", run)
 
 
 # -------------------------------------------------------- flatten, dense ---
 
-@hidden
+@hidden_test(checks.flatten)
 def hidden_flatten(flatten, score, ref, rng):
     """Hidden tests: flatten on fixed shapes, distinct values."""
     inputs = [_spread(rng, (13, 13, 8), -3.0, 3.0, np.float32),
@@ -261,7 +259,7 @@ def hidden_flatten(flatten, score, ref, rng):
               rng.choice(np.arange(-50, 50), size=(2, 3, 2),
                          replace=False)]
     _add_cases(score, inputs,
-               lambda x: checks._flatten_problem(flatten, x, ref.flatten(x)))
+               lambda x: checks.flatten.problem(flatten, x, ref.flatten(x)))
 
 
 # (batch or None, n, m, dtype): square W twice (a transposed W gives
@@ -271,7 +269,7 @@ DENSE_CASES = ((None, 7, 4, np.float64), (5, 6, 3, np.float64),
                (8, 4, 4, np.float32))
 
 
-@hidden
+@hidden_test(checks.dense)
 def hidden_dense(dense, score, ref, rng):
     """Hidden tests: dense on fixed sizes; distinct weights, biases 0.5 to
     1.5 away from 0."""
@@ -281,7 +279,7 @@ def hidden_dense(dense, score, ref, rng):
         W = _spread(rng, (n, m), -1.0, 1.0, dtype)  # noqa: N806
         b = _signed(rng, (m,), 0.5, 1.5, dtype)
         score.case(f"x {shape}, W {(n, m)}, {dtype.__name__}",
-                   lambda x=x, W=W, b=b: checks._dense_problem(  # noqa: N803
+                   lambda x=x, W=W, b=b: checks.dense.problem(  # noqa: N803
                        dense, x, W, b, ref.dense(x, W, b)))
 
 
@@ -307,11 +305,12 @@ FORWARD_CONFIGS = (
 )
 
 
-@hidden
+@hidden_test(checks.cnn_forward)
 def hidden_cnn_forward(cnn_forward, score, ref, rng):
     """Hidden tests: random models of the lesson's architecture."""
     for config in FORWARD_CONFIGS:
-        checks._forward_cases(cnn_forward, config, rng, score)
+        for label, run in checks.forward_cases(cnn_forward, config, rng):
+            score.case(label, run)
 
 
 # ------------------------------------------ kernel_gradient, learn_kernel ---
@@ -335,7 +334,7 @@ GRADIENT_CASES = ((2, 8, 9, (3, 3), np.float64),
                   (1, 6, 8, (2, 2), np.float64))
 
 
-@hidden
+@hidden_test(checks.kernel_gradient)
 def hidden_kernel_gradient(kernel_gradient, score, ref, rng):
     """Hidden tests: fixed batches; the kernel is 0.5 to 1 away from the
     true one in every weight (signs in the fixed pattern), so the gradient
@@ -352,7 +351,7 @@ def hidden_kernel_gradient(kernel_gradient, score, ref, rng):
                      "{shape}", count=count, dtype=dtype.__name__,
                      height=height, width=width, shape=kernel_shape),
                    lambda i=images, g=targets, k=kernel, w=want,
-                   v=variants: checks._gradient_problem(
+                   v=variants: checks.kernel_gradient.problem(
                        kernel_gradient, i, g, k, w, v))
 
 
@@ -379,7 +378,7 @@ LEARN_CASES = ((5, 9, 3, 0.027, 150),
                (6, 14, 4, 0.00015, 1000))
 
 
-@hidden
+@hidden_test(checks.learn_kernel)
 def hidden_learn_kernel(learn_kernel, score, ref, rng):
     """Hidden tests: gradient descent recovers the kernel, fixed cases."""
     for count, size, kernel_size, learning_rate, steps in LEARN_CASES:
@@ -393,4 +392,4 @@ def hidden_learn_kernel(learn_kernel, score, ref, rng):
                      "{kernel_size}, {steps} steps", count=count, size=size,
                      kernel_size=kernel_size, steps=steps),
                    lambda c=case, w=want:
-                   checks._learn_problem(learn_kernel, c, w))
+                   checks.learn_kernel.problem(learn_kernel, c, w))

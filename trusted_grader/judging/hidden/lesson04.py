@@ -1,19 +1,20 @@
 """Hidden tests of lesson 04, run by the judge on recorded answers.
 
-Each `hidden_<exercise>` adds its cases (`scoring.hidden_test`): inputs
-from `rng` (seeded per grading run and exercise), `func` a replay of the
-kernel's answers, `ref` the reference solutions.
+Each `hidden_<exercise>` adds the cases of the exercise declared in
+`autograder.lesson04` (`scoring.hidden_test`), compared by the
+declaration's `problem`: inputs from `rng` (seeded per grading run and
+exercise), `func` a replay of the kernel's answers, `ref` the reference
+solutions.
 """
 
 import numpy as np
 
 from autograder import lesson04 as checks
+from autograder import models
+from autograder.feedback import call
 from cnn_course.messages import t
 from trusted_grader.judging import replay, robustness, training_log
 from trusted_grader.judging.scoring import hidden_test
-
-hidden = hidden_test(checks.LESSON)
-
 
 # input shape, classes: the lesson's (a visible case), then two no visible
 # case has: 3 and 2 channels, an odd side (pooling floors 13 to 6), other
@@ -21,17 +22,17 @@ hidden = hidden_test(checks.LESSON)
 CNN_SIZES = (((28, 28, 1), 10), ((20, 20, 3), 5), ((15, 15, 2), 7))
 
 
-@hidden
+@hidden_test(checks.build_cnn)
 def hidden_build_cnn(build_cnn, score, ref, rng):
     """Hidden tests: the architecture for other input shapes and classes
     (fixed: the sizes are the structure)."""
     del rng
     for shape, num_classes in CNN_SIZES:
-        want = checks.models.describe(ref.build_cnn(shape, num_classes))
+        want = models.describe(ref.build_cnn(shape, num_classes))
         score.case(t("input {shape}, {num_classes} classes", shape=shape,
                      num_classes=num_classes),
                    lambda s=shape, c=num_classes, w=want:
-                   checks._cnn_problem(build_cnn, s, c, w),
+                   checks.build_cnn.problem(build_cnn, s, c, w),
                    fresh=(shape, num_classes) != CNN_SIZES[0])
 
 
@@ -93,7 +94,7 @@ def _accuracies(ref, kind, scale, images, labels, shifts):
     return list(_reference_accuracies[key])
 
 
-@hidden
+@hidden_test(checks.shifted_accuracy)
 def hidden_shifted_accuracy(shifted_accuracy, score, ref, rng):
     """Hidden tests: fresh probe images, fixed counts and shifts."""
     for kind, faint, bright, shifts in PROBE_CASES:
@@ -101,7 +102,7 @@ def hidden_shifted_accuracy(shifted_accuracy, score, ref, rng):
         shifts = list(shifts)
 
         def run(k=kind, i=images, la=labels, s=shifts):
-            return checks._accuracy_problem(
+            return checks.shifted_accuracy.problem(
                 shifted_accuracy, k, i, la, s,
                 _accuracies(ref, k, 1.0, i, la, s),
                 _accuracies(ref, k, 255.0, i, la, s))
@@ -117,7 +118,7 @@ def hidden_shifted_accuracy(shifted_accuracy, score, ref, rng):
 
 def _translation_is_active(build_robust_cnn):
     """In training the augmentation moves digits; at inference it does not."""
-    model = checks.call(build_robust_cnn, "build_robust_cnn")
+    model = call(build_robust_cnn, "build_robust_cnn")
     layer = checks.translation_layers(model)[0]
     image = np.zeros((8, 28, 28, 1), dtype="float32")
     image[:, 8:20, 12:16] = 1.0
@@ -145,14 +146,14 @@ def _holds_under_shifts(build_robust_cnn):
     only if their whole saved configs agree (`robustness.architecture_key`);
     the criterion is `trusted_grader.judging.robustness`'s.
     """
-    model = checks.call(build_robust_cnn, "build_robust_cnn",
+    model = call(build_robust_cnn, "build_robust_cnn",
                         input_shape=robustness.INPUT_SHAPE, num_classes=10)
-    lesson_model = checks.call(build_robust_cnn, "build_robust_cnn",
+    lesson_model = call(build_robust_cnn, "build_robust_cnn",
                                input_shape=robustness.LESSON_SHAPE,
                                num_classes=10)
     if replay.collecting():
         return None
-    keras = checks._keras()
+    keras = checks.keras_module()
     for built in (model, lesson_model):
         if not isinstance(built, keras.Model):
             return checks.not_a_model("build_robust_cnn", built)
@@ -169,14 +170,15 @@ def _holds_under_shifts(build_robust_cnn):
     return robustness.robustness_problem(result)
 
 
-@hidden
+@hidden_test(checks.build_robust_cnn)
 def hidden_build_robust_cnn(build_robust_cnn, score, ref, rng):
     """Hidden tests: other sizes, live augmentation, robust when trained."""
     for shape, num_classes in (((32, 32, 1), 5),):
         score.case(t("input {shape}, {num_classes} classes", shape=shape,
                      num_classes=num_classes),
                    lambda s=shape, c=num_classes:
-                   checks._robust_problem(build_robust_cnn, s, c))
+                   checks.build_robust_cnn.problem(build_robust_cnn, s,
+                                                   c))
     score.case(t("RandomTranslation moves digits in training only"),
                lambda: _translation_is_active(build_robust_cnn))
     score.case(t("holds up on shifted digits after the grader's training"),

@@ -25,8 +25,6 @@ from cnn_course.messages import t
 from trusted_grader.judging.hidden.lesson03 import _signed, _spread
 from trusted_grader.judging.scoring import hidden_test
 
-hidden = hidden_test(checks.LESSON)
-
 
 def _describe(**arrays):
     return ", ".join(f"{name} {array.dtype} {array.shape}"
@@ -40,9 +38,10 @@ def _describe(**arrays):
 LOSS_CASES = ((5, 4, 0.0), (3, 10, 1000.0), (1, 3, 0.0), (8, 10, 0.0))
 
 
-@hidden
+@hidden_test(checks.softmax_cross_entropy)
 def hidden_softmax_cross_entropy(softmax_cross_entropy, score, ref, rng):
     """Hidden tests: random batches, large logits, one image."""
+    problem = checks.softmax_cross_entropy.problem
     for batch, classes, offset in LOSS_CASES:
         logits = _signed(rng, (batch, classes), 0.1, 4.0)
         logits += offset * np.where(np.arange(batch) % 2, 1.0, -1.0)[
@@ -51,8 +50,7 @@ def hidden_softmax_cross_entropy(softmax_cross_entropy, score, ref, rng):
         loss, dlogits = ref.softmax_cross_entropy(logits, labels)
         score.case(_describe(logits=logits, labels=labels),
                    lambda z=logits, y=labels, w=loss, d=dlogits:
-                   checks.loss_problem(softmax_cross_entropy, z, y,
-                                       np.float64(w), d))
+                   problem(softmax_cross_entropy, z, y, np.float64(w), d))
 
 
 # ------------------------------------------------------- dense_backward ---
@@ -61,7 +59,7 @@ def hidden_softmax_cross_entropy(softmax_cross_entropy, score, ref, rng):
 DENSE_CASES = ((5, 4, 3), (1, 6, 2), (7, 3, 5), (16, 400, 10))
 
 
-@hidden
+@hidden_test(checks.dense_backward)
 def hidden_dense_backward(dense_backward, score, ref, rng):
     """Hidden tests: random layers, one of one image."""
     for batch, inputs, outputs in DENSE_CASES:
@@ -71,7 +69,7 @@ def hidden_dense_backward(dense_backward, score, ref, rng):
         want = list(ref.dense_backward(x, W, grad_out))
         score.case(_describe(x=x, W=W, grad_out=grad_out),
                    lambda x=x, W=W, g=grad_out, w=want:  # noqa: N803
-                   checks.dense_problem(dense_backward, x, W, g, w))
+                   checks.dense_backward.problem(dense_backward, x, W, g, w))
 
 
 # -------------------------------------------------------- relu_backward ---
@@ -79,7 +77,7 @@ def hidden_dense_backward(dense_backward, score, ref, rng):
 RELU_SHAPES = ((20,), (4, 5), (3, 4, 4, 2))
 
 
-@hidden
+@hidden_test(checks.relu_backward)
 def hidden_relu_backward(relu_backward, score, ref, rng):
     """Hidden tests: a fixed share of negatives and of exact zeros."""
     for shape in RELU_SHAPES:
@@ -90,7 +88,7 @@ def hidden_relu_backward(relu_backward, score, ref, rng):
         want = ref.relu_backward(x, grad_out)
         score.case(_describe(x=x, grad_out=grad_out),
                    lambda x=x, g=grad_out, w=want:
-                   checks.relu_problem(relu_backward, x, g, w))
+                   checks.relu_backward.problem(relu_backward, x, g, w))
 
 
 # -------------------------------------------------- max_pool2d_backward ---
@@ -118,9 +116,10 @@ def _tied(rng, x, size):
     return x
 
 
-@hidden
+@hidden_test(checks.max_pool2d_backward)
 def hidden_max_pool2d_backward(max_pool2d_backward, score, ref, rng):
     """Hidden tests: distinct values, dropped rows, ties, size 3."""
+    problem = checks.max_pool2d_backward.problem
     for shape, size, ties in POOL_CASES:
         x = _spread(rng, shape, -5.0, 5.0)
         if ties:
@@ -130,7 +129,7 @@ def hidden_max_pool2d_backward(max_pool2d_backward, score, ref, rng):
         want = ref.max_pool2d_backward(x, grad_out, size)
         score.case(_describe(x=x, grad_out=grad_out) + f", size={size}",
                    lambda x=x, g=grad_out, s=size, w=want:
-                   checks.pool_problem(max_pool2d_backward, x, g, s, w))
+                   problem(max_pool2d_backward, x, g, s, w))
 
 
 # ------------------------------------------------ conv2d_layer_backward ---
@@ -141,9 +140,10 @@ CONV_CASES = (((2, 6, 7, 3), (3, 3, 3, 4)), ((1, 5, 5, 1), (2, 3, 1, 2)),
               ((3, 8, 6, 2), (3, 2, 2, 5)), ((4, 13, 13, 8), (3, 3, 8, 16)))
 
 
-@hidden
+@hidden_test(checks.conv2d_layer_backward)
 def hidden_conv2d_layer_backward(conv2d_layer_backward, score, ref, rng):
     """Hidden tests: random layers, several channels in and out."""
+    problem = checks.conv2d_layer_backward.problem
     for x_shape, k_shape in CONV_CASES:
         x = _signed(rng, x_shape, 0.1, 2.0)
         kernels = _spread(rng, k_shape, -1.0, 1.0)
@@ -153,7 +153,7 @@ def hidden_conv2d_layer_backward(conv2d_layer_backward, score, ref, rng):
         want = list(ref.conv2d_layer_backward(x, kernels, grad_out))
         score.case(_describe(x=x, kernels=kernels, grad_out=grad_out),
                    lambda x=x, k=kernels, g=grad_out, w=want:
-                   checks.conv_problem(conv2d_layer_backward, x, k, g, w))
+                   problem(conv2d_layer_backward, x, k, g, w))
 
 
 # ---------------------------------------------------- network_gradients ---
@@ -161,7 +161,7 @@ def hidden_conv2d_layer_backward(conv2d_layer_backward, score, ref, rng):
 NETWORK_BATCHES = (4, 2)
 
 
-@hidden
+@hidden_test(checks.network_gradients)
 def hidden_network_gradients(network_gradients, score, ref, rng):
     """Hidden tests: random digits, labels and weights, two batch sizes."""
     for batch in NETWORK_BATCHES:
@@ -170,7 +170,7 @@ def hidden_network_gradients(network_gradients, score, ref, rng):
                                                 case["weights"])
         score.case(t("{count} digits, random weights", count=batch),
                    lambda c=case, w=loss, g=list(gradients):
-                   checks.network_problem(network_gradients, c["x"],
+                   checks.network_gradients.problem(network_gradients, c["x"],
                                           c["labels"], c["weights"],
                                           np.float64(w), g))
 
@@ -234,7 +234,7 @@ def train_problem(train_cnn, ref, images, labels, settings, test_images,
     return None
 
 
-@hidden
+@hidden_test(checks.train_cnn)
 def hidden_train_cnn(train_cnn, score, ref, rng):
     """Hidden tests: accuracy on unseen digits, the same weights for the
     same seed."""
