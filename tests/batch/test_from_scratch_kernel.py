@@ -1,8 +1,9 @@
 """From scratch is enforced by the environment, not by the kernel's word.
 
-The grading command answers the from-scratch exercises (lessons 02 and 03)
-in a second confined kernel in which TensorFlow, Keras, SciPy, PyTorch and
-JAX do not exist (trusted_grader/batch/from_scratch.py). Library calls hidden
+The grading command answers the from-scratch exercises (lessons 02, 03
+and 05) in a confined kernel in which TensorFlow, Keras, SciPy, PyTorch
+and JAX do not exist (trusted_grader/batch/from_scratch.py): lesson 02's
+second run, the only run of lessons 03 and 05. Library calls hidden
 from every detector inside the student's process (a worker thread, a dict
 of functions made in another cell, the profiler switched off, SciPy found
 on another Python's path) earn no more there than the same calls made
