@@ -157,17 +157,18 @@ def parameters_of(name):
     A message may show a call of an exercise whose lesson module was not
     imported yet (a test, a tool): the lessons' declarations are then
     imported, once."""
-    if name not in PARAMETERS and not _all_declared:
-        _all_declared.append(True)
-        from autograder import expected
-
-        for lesson in expected.lessons():
-            with contextlib.suppress(ImportError):
-                expected.module_for(lesson)
+    if name not in PARAMETERS:
+        _declare_every_lesson()
     return PARAMETERS.get(name, ())
 
 
-_all_declared = []
+@functools.cache
+def _declare_every_lesson():
+    from autograder import expected
+
+    for lesson in expected.lessons():
+        with contextlib.suppress(ImportError):
+            expected.module_for(lesson)
 
 
 def pool_arguments(size, stride, default_size=2):

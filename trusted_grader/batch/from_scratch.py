@@ -81,7 +81,7 @@ def single_run(spec):
     timings = json.loads(path.read_text(encoding="utf-8")) \
         if path.is_file() else {}
     return {"cell_errors": {}, "seconds": 0.0, "timings": timings,
-            "problem": None, "single_run": True}
+            "problem": None}
 
 
 def test_cells(exercises):
