@@ -149,15 +149,12 @@ def _warm_up(request, dask_worker=None):
     """Start this worker's judge and its units' forkserver now (sent by
     `connect` to every worker while the coordinator builds the template,
     so that their start-up overlaps it)."""
-    from multiprocessing import forkserver
-
     from trusted_grader.batch import notebook_grading
 
     if dask_worker is not None:
         _stop_profiler(dask_worker)
     _worker_run(request)
-    notebook_grading.workers()
-    forkserver.ensure_running()
+    notebook_grading.start_workers(background=False)
 
 
 def grade_remotely(request):

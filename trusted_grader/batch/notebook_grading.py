@@ -38,11 +38,15 @@ def workers():
     return _workers
 
 
-def start_workers():
-    """Start the forkserver in the background: it imports nbgrader (4 s
-    of a 50 s run) while the submissions are read and the judge starts,
-    instead of before the template, the first unit, can be built."""
+def start_workers(background=True):
+    """Start the forkserver; by default in the background: it imports
+    nbgrader (4 s of a 50 s run) while the submissions are read and the
+    judge starts, instead of before the template, the first unit, can be
+    built."""
     workers()
+    if not background:
+        multiprocessing.forkserver.ensure_running()
+        return
     threading.Thread(target=multiprocessing.forkserver.ensure_running,
                      name="forkserver-start", daemon=True).start()
 
