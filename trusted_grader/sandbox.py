@@ -49,6 +49,10 @@ FILE_SIZE_LIMIT = 1024 * 2**20
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "nsswitch.conf", "mime.types")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+# The course's packages are imported from the course root, whose folders
+# the sandbox mounts, not from wherever the virtual environment's editable
+# install points (a second clone of the course grades with its own code).
+COURSE_IMPORTS = {"PYTHONPATH": str(COURSE_ROOT)}
 UNPRIVILEGED = "nobody"
 # The kernel that answers the from-scratch exercises runs without the
 # packages of FORBIDDEN_LIBRARIES (autograder.feedback): each is covered,
@@ -325,6 +329,7 @@ def environment(extra):
         "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": "/tmp",
         "PYTHONDONTWRITEBYTECODE": "1",
         "CNN_COURSE_DATA": str(DATA / "mnist.npz"),
+        **COURSE_IMPORTS,
     }
     for name in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND", "MPLBACKEND",
                  "TF_ENABLE_ONEDNN_OPTS"):
@@ -389,7 +394,7 @@ def kernel_arguments(unit, runtime, workdir, inputs, answers,
 # space (which is capped) grow with the machine's cores, not its use.
 # Measured with the four lessons' honest answers: peak address space
 # 2.6 GiB with glibc's default, 1.7 GiB with 2 arenas; same resident size.
-JUDGE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
+JUDGE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2", **COURSE_IMPORTS}
 
 
 def judge_command(command, readable, writable):
@@ -459,6 +464,8 @@ def main(argv=None):
                 write_blocker(shadow / package, args.language)
             os.environ["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [str(shadow), os.environ.get("PYTHONPATH")]))
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [
+            os.environ.get("PYTHONPATH"), str(COURSE_ROOT)]))
         os.environ["COURSE_GRADING_INPUTS"] = args.inputs
         os.environ["COURSE_GRADING_ANSWERS"] = args.answers
         os.environ[LANGUAGE_VARIABLE] = args.language

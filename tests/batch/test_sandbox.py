@@ -53,6 +53,8 @@ def test_kernel_sees_no_solutions_no_grader_and_little_of_etc(unit):
                             str(COURSE_ROOT)) for path in read_only)
     assert "--unshare-net" in args and "--clearenv" in args
     assert "COURSE_SOLUTIONS" not in args
+    # The course's packages are imported from the folders mounted here.
+    assert args[args.index("PYTHONPATH") + 1] == str(COURSE_ROOT)
     if sandbox.is_root():
         uid, _ = sandbox.unprivileged_ids()
         assert f"--reuid={uid}" in args
@@ -72,6 +74,7 @@ def test_judge_reads_the_course_and_writes_only_its_folder(tmp_path):
     assert str(units) in bound(args, "--ro-bind")
     assert bound(args, "--bind") == [str(own)]
     assert "--unshare-net" in args
+    assert args[args.index("PYTHONPATH") + 1] == str(COURSE_ROOT)
     assert args[-3:] == ["python", "-m", "x"]
 
 
