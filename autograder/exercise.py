@@ -33,7 +33,9 @@ The declaration names, in one place:
   which reach it as `checks.<exercise>.problem`) share it, so a learner
   reads the same message in the notebook and in the feedback;
 - `from_scratch`: whether the exercise must not use TensorFlow, Keras,
-  SciPy, PyTorch or JAX (graded in a kernel without them);
+  SciPy, PyTorch or JAX (graded in a kernel without them). A lesson's
+  notebook is graded in one kernel, so its exercises are all from
+  scratch or none (the grader refuses a lesson that mixes them);
 - the decorated function: the visible check, a generator given the
   learner's function and the exercise's fixed cases; it yields a problem
   (or None) per case and returns the one-line success message.

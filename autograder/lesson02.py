@@ -1,9 +1,11 @@
 """Checks for lesson 02: conv_output_size, conv2d, avg_pool2d, conv2d_fast.
 
-conv2d, avg_pool2d and conv2d_fast are "from scratch": a version that calls a
-library's convolution or pooling (TensorFlow/Keras, SciPy's signal or
-ndimage, PyTorch, ...) fails
-the visible check with the reason and gets 0 hidden points. `Scratch`
+Every exercise is "from scratch" (graded in a kernel without TensorFlow,
+Keras, SciPy, PyTorch or JAX). A conv2d, avg_pool2d or conv2d_fast that
+calls a library's convolution or pooling (TensorFlow/Keras, SciPy's signal
+or ndimage, PyTorch, ...) fails the visible check with the reason and gets
+0 hidden points; conv_output_size is arithmetic, and a library call there
+fails when graded like any error. `Scratch`
 combines the two detectors of `autograder.feedback`: the function's bytecode
 is scanned for library names before it runs (`library_references`), and every
 call runs under a profiler that records any call into such a library
@@ -297,7 +299,7 @@ def size_error_problem(conv_output_size, n, k, stride, padding):
 
 @lesson.exercise(parameters=("n", "k", "stride", "padding"),
                  inputs=size_inputs, expected=size_expected,
-                 problem=size_problem)
+                 problem=size_problem, from_scratch=True)
 def conv_output_size(conv_output_size, case):
     """Visible check of conv_output_size on fixed sizes."""
     for size, want in zip(case["sizes"], case["expected"]):

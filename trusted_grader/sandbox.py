@@ -38,6 +38,8 @@ from cnn_course.messages import LANGUAGE_VARIABLE
 from trusted_grader.paths import COURSE_ROOT, DATA, KERNEL_PACKAGES
 
 KERNEL_NAME = "course-sandbox"
+# The kernel's writable folder in the unit, over the notebook's folder.
+SCRATCH = "scratch"
 INSTALL_HINT = "sudo apt-get install bubblewrap"
 # Processes (threads count too) the kernel may have at once. TensorFlow
 # starts about a hundred threads.
@@ -121,23 +123,21 @@ def hand_over(*paths):
 
 
 def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
-                       language="en",
-                       name=KERNEL_NAME, scratch="scratch",
-                       without_libraries=False):
-    """Write UNIT/jupyter/kernels/NAME; return the JUPYTER_PATH.
+                       language="en", without_libraries=False):
+    """Write UNIT/jupyter/kernels/KERNEL_NAME; return the JUPYTER_PATH.
 
     `runtime` holds the connection file and the kernel's sockets;
     `inputs` the grader's calls for this lesson, `answers` the kernel's;
-    UNIT/SCRATCH is the writable folder over the notebook's folder.
+    UNIT/scratch is the writable folder over the notebook's folder.
     `without_libraries`: the kernel cannot import FORBIDDEN_LIBRARIES.
     """
-    folder = Path(unit) / "jupyter" / "kernels" / name
+    folder = Path(unit) / "jupyter" / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "trusted_grader.sandbox",
             "--unit", str(unit), "--runtime", str(runtime),
             "--inputs", str(inputs), "--answers", str(answers),
             "--memory-mb", str(memory_mb),
-            "--language", language, "--scratch", scratch,
+            "--language", language,
             *(["--without-libraries"] if without_libraries else []),
             "--", sys.executable, "-m", "ipykernel_launcher",
             "-f", "{connection_file}"]
@@ -147,7 +147,7 @@ def install_kernelspec(unit, runtime, inputs, answers, memory_mb,
             "language": "python", "interrupt_mode": "message"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1),
                                         encoding="utf-8")
-    (Path(unit) / scratch).mkdir(exist_ok=True)
+    (Path(unit) / SCRATCH).mkdir(exist_ok=True)
     Path(answers).mkdir(parents=True, exist_ok=True)
     return str(Path(unit) / "jupyter")
 
@@ -353,8 +353,7 @@ def drop_privileges():
 
 
 def kernel_arguments(unit, runtime, workdir, inputs, answers,
-                     language="en", scratch="scratch",
-                     without_libraries=False):
+                     language="en", without_libraries=False):
     """The bwrap command line that confines a kernel started in workdir.
 
     `without_libraries`: every folder of FORBIDDEN_LIBRARIES is covered by a
@@ -362,7 +361,7 @@ def kernel_arguments(unit, runtime, workdir, inputs, answers,
     can reach them.
     """
     unit = Path(unit)
-    scratch = unit / scratch
+    scratch = unit / SCRATCH
     _copy_lesson_files(workdir, scratch)
     hand_over(scratch, answers, runtime)
     binds = [("--ro-bind", COURSE_ROOT / package)
@@ -442,7 +441,6 @@ def main(argv=None):
     parser.add_argument("--memory-mb", type=int, required=True,
                         help="address-space cap, MiB (0: none)")
     parser.add_argument("--language", default="en")
-    parser.add_argument("--scratch", default="scratch")
     parser.add_argument("--without-libraries", action="store_true")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -453,8 +451,7 @@ def main(argv=None):
         _hand_over_connection_file(command)
         command = kernel_arguments(
             args.unit, args.runtime, os.getcwd(), args.inputs,
-            args.answers, args.language, args.scratch,
-            args.without_libraries) + command
+            args.answers, args.language, args.without_libraries) + command
     else:
         if args.without_libraries:
             # Without namespaces, packages of the same names first on the

@@ -2,8 +2,8 @@
 
 The grading command answers the from-scratch exercises (lessons 02, 03
 and 05) in a confined kernel in which TensorFlow, Keras, SciPy, PyTorch
-and JAX do not exist (trusted_grader/batch/from_scratch.py): lesson 02's
-second run, the only run of lessons 03 and 05. Library calls hidden
+and JAX do not exist (trusted_grader/batch/from_scratch.py): the one run
+of those lessons, whose exercises are all from scratch. Library calls hidden
 from every detector inside the student's process (a worker thread, a dict
 of functions made in another cell, the profiler switched off, SciPy found
 on another Python's path) earn no more there than the same calls made
@@ -26,6 +26,8 @@ from helpers import (
 )
 
 from trusted_grader import sandbox
+from trusted_grader.batch import from_scratch
+from trusted_grader.paths import lesson_ids
 
 needs_bubblewrap = pytest.mark.skipif(
     not sandbox.bubblewrap_available() and not os.environ.get("CI"),
@@ -288,6 +290,24 @@ def test_lesson03_library_in_a_thread_earns_nothing(graded):
         (0, 0)
     assert exercise_points(output, "thread", LESSON03, "relu") == (1, 1)
     assert float(rows[("thread", LESSON03)]["score"]) < 28 - 10
+
+
+def test_each_lesson_runs_in_one_kernel(root):
+    """A lesson's notebook runs once, with or without the libraries: its
+    exercises are all from scratch or none, and lessons 02, 03 and 05 are
+    the library-free ones."""
+    free = {lesson[:2] for lesson in lesson_ids(root / "solutions")
+            if from_scratch.library_free(lesson)}
+    assert free == {"02", "03", "05"}
+
+
+def test_a_lesson_mixing_both_kinds_is_refused(monkeypatch):
+    from autograder import lesson02
+
+    monkeypatch.setattr(lesson02.lesson.exercises["conv_output_size"],
+                        "from_scratch", False)
+    with pytest.raises(ValueError, match="conv_output_size"):
+        from_scratch.library_free(LESSON02)
 
 
 def confined_python(tmp_path, code, without_libraries):

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, List, Unicode
+from traitlets import Dict, Unicode
 
 from cnn_course.messages import t
 
@@ -43,29 +43,16 @@ def demo_sources(solution_path):
             and TAG in cell.metadata.get("tags", [])}
 
 
-def answered_apart_note():
-    """The output that stands for a from-scratch test cell in the first
-    run: its answers come from the second, library-free kernel."""
-    return t("[answered in a second run of this notebook, in a kernel "
-             "without TensorFlow, Keras, SciPy, PyTorch or JAX; the "
-             "grader's verdict follows.]") + "\n"
-
-
 class GradingExecute(Execute):
-    """nbgrader's Execute, leaving unchanged demonstration cells unrun,
-    and the from-scratch exercises' test cells, whose answers only the
-    second, library-free kernel gives (`from_scratch`): running them here
-    too cost lesson 05 its trainings twice. Where this run is the
-    library-free one (`from_scratch.runs_once`), it times the test cells
-    from outside the kernel for the judge (`timings_file`)."""
+    """nbgrader's Execute, leaving unchanged demonstration cells unrun.
+    Where the kernel is the library-free one (`from_scratch`), it times
+    the test cells from outside the kernel for the judge
+    (`timings_file`)."""
 
     skip_cells = Dict(
         value_trait=Unicode(), key_trait=Unicode(),
         help="{cell id: code} of the demonstration cells not to run when "
              "the submitted cell's code is this code.").tag(config=True)
-    answered_apart = List(
-        Unicode(), help="grade ids of the test cells the from-scratch "
-                        "kernel answers").tag(config=True)
     timings_file = Unicode(
         "", help="where to write {grade id: seconds} of the test cells "
                  "this run executes, timed here, outside the kernel "
@@ -84,11 +71,6 @@ class GradingExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and grade_id in self.answered_apart:
-            cell.outputs = [new_output("stream", name="stdout",
-                                       text=answered_apart_note())]
-            cell.execution_count = None
-            return cell, resources
         expected = self.skip_cells.get(cell.get("id"))
         if cell.cell_type == "code" and expected is not None and \
                 normalized(cell.source) == expected:

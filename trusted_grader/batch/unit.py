@@ -64,14 +64,10 @@ def load_config(spec):
             for step in Autograde.class_traits()[
                 "autograde_preprocessors"].default()]
         overrides.GradingExecute.skip_cells = spec["demo_cells"]
-        if from_scratch.runs_once(spec["lesson"]):
-            # This kernel is the library-free one: it answers them all.
+        if from_scratch.library_free(spec["lesson"]):
+            # The judge times the from-scratch answers from out here.
             overrides.GradingExecute.timings_file = str(
                 from_scratch.timings_path(root))
-        else:
-            overrides.GradingExecute.answered_apart = \
-                from_scratch.test_cells(
-                    from_scratch.exercises_of(spec["lesson"]))
     if "runtime" in spec:
         # The kernel starts through trusted_grader.sandbox and talks over
         # Unix sockets, so it needs no network namespace of ours.
@@ -117,10 +113,11 @@ def autograde(spec):
     spec["runtime"] = runtime
     language = spec.get("language", ENGLISH)
     lesson = spec["lesson"]
-    once = from_scratch.runs_once(lesson)
+    library_free = from_scratch.library_free(lesson)
     os.environ["JUPYTER_PATH"] = sandbox.install_kernelspec(
         root, runtime, spec["inputs"], root / "answers",
-        settings.memory_mb, language=language, without_libraries=once)
+        settings.memory_mb, language=language,
+        without_libraries=library_free)
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     spec["demo_cells"] = demo_cells.demo_sources(
         Path(settings.solutions) / lesson / f"{lesson}.ipynb")
@@ -141,19 +138,10 @@ def autograde(spec):
             comment_unanswered(spec)
         except Exception as error:  # a comment never costs the grade
             result["comment_error"] = f"{type(error).__name__}: {error}"
-    # From-scratch answers come only from a kernel without the libraries;
-    # the first kernel's answers to those cells are deleted even if the
-    # second run cannot happen.
-    if once:  # the one run had no libraries
-        second = from_scratch.single_run(spec)
-    elif autograded_path(spec).is_file():
-        second = from_scratch.run(spec, autograded_path(spec))
-    else:
-        second = from_scratch.discard(spec)
-    result.setdefault("cell_errors", {}).update(second["cell_errors"])
-    result["seconds"]["from_scratch"] = second["seconds"]
-    result["from_scratch"] = {"timings": second["timings"],
-                              "problem": second["problem"]}
+    # For the log: the test cells' seconds, timed outside the kernel.
+    result["from_scratch"] = {"library_free": library_free,
+                              "timings": from_scratch.timings(root)
+                              if library_free else {}}
     if autograded_path(spec).is_file():  # safe even where finish won't run
         sanitize.sanitize_file(autograded_path(spec), language)
     return result
