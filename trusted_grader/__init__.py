@@ -19,3 +19,14 @@ Imports run one way: `batch` uses the other rooms; `export` uses of
 parser in `integrity`); `judging` uses neither
 (tests/kernel/test_import_graph.py checks the graph).
 """
+
+import sys
+
+# jsonschema, which nbformat imports (so the grading command, nbgrader's
+# workers and the judge all do), imports rfc3987_syntax where it is
+# installed, only for its "iri" format checks, and that module builds a
+# Lark Earley parser as it is imported: 1.3-2 s of CPU in each of those
+# processes, all at the start of a run, before the first notebook. No
+# schema the trusted side validates checks formats (nbformat's use
+# none), so it is kept out: jsonschema then has no "iri" checker.
+sys.modules.setdefault("rfc3987_syntax", None)

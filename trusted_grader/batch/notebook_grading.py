@@ -29,12 +29,14 @@ _workers = None
 
 
 def workers():
-    """Forkserver whose processes start with nbgrader already imported."""
+    """Forkserver whose processes start with nbgrader already imported
+    and its first-use costs paid (`preload`)."""
     global _workers
     if _workers is None:
         _workers = multiprocessing.get_context("forkserver")
         _workers.set_forkserver_preload(["trusted_grader.batch.unit",
-                                          "nbgrader.apps"])
+                                          "nbgrader.apps",
+                                          "trusted_grader.batch.preload"])
     return _workers
 
 
