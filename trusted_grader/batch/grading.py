@@ -23,12 +23,14 @@ midway resumes there. With `--deadline`, late submissions get the
 penalty rule of the settings (`lateness`): grades.csv's score is after it.
 """
 
+import contextlib
 import csv
 import os
 import secrets
 import shutil
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from trusted_grader.batch import (
     submissions,
 )
 from trusted_grader.batch.settings import GradingSettings
+from trusted_grader.batch.templates import TemplateFailed, Templates
 from trusted_grader.paths import lesson_ids
 
 # `score` is after any late penalty (lateness.py); graded_at says when the
@@ -68,23 +71,6 @@ STATUSES = {
     "too_large": "a file or zip over the size limits; not read",
     "unsafe_path": "a zip member whose name points outside the zip",
 }
-
-
-def prepare_template(work, lessons, settings):
-    """A course folder whose gradebook knows every lesson's cells."""
-    template = work / "template"
-    template.mkdir(parents=True)
-    result = notebook_grading.run_unit(
-        "template", {"root": str(template), "lessons": lessons,
-                     "settings": settings.trait_values()})
-    for lesson in lessons:
-        outcome = result.get(lesson, {})
-        if not outcome.get("success"):
-            raise RuntimeError(
-                f"nbgrader generate_assignment {lesson} failed:\n"
-                f"{outcome.get('error', '')}{outcome.get('log', '')}"
-                f"{result['process_log'][-2000:]}")
-    return template
 
 
 def fill_zero_scores(entries, template):
@@ -251,24 +237,25 @@ def _grade_and_merge(gradable, others, store, settings, seed_origin,
         print(f"hidden inputs from seed {settings.seed}{origin} (repeat "
               f"with --seed {settings.seed})", file=sys.stderr)
 
-    def make_template():
-        return store.template(found, lambda: prepare_template(
-            work, found, settings))
+    templates = Templates(work, found, settings, store)
+    try:
+        if not to_grade:
+            templates.start()
+        elif settings.scheduler:
+            from trusted_grader.batch import cluster
 
-    if not to_grade:
-        template = make_template()
-    elif settings.scheduler:
-        from trusted_grader.batch import cluster
-
-        # Workers judge with their own judge, which they start while
-        # this builds the template for the merged gradebook.
-        client = cluster.connect(settings, judged)
-        template = make_template()
-        cluster.grade_all(client, to_grade, work, settings, output,
-                          judged, template, store)
-    else:
-        template = _grade_here(to_grade, work, judged, make_template,
-                               settings, output, store)
+            # Workers judge with their own judge, which they start while
+            # this builds the templates; they get them in one gradebook.
+            client = cluster.connect(settings, judged)
+            templates.start()
+            cluster.grade_all(client, to_grade, work, settings, output,
+                              judged, templates.combined(), store)
+        else:
+            _grade_here(to_grade, work, judged, templates, settings, output,
+                        store)
+        template = templates.combined()
+    finally:
+        templates.close()
     entries = sorted(gradable + others,
                      key=lambda e: (e.student, e.lesson, e.status))
     fill_zero_scores(entries, template)
@@ -278,53 +265,50 @@ def _grade_and_merge(gradable, others, store, settings, seed_origin,
     return entries
 
 
-def _grade_here(gradable, work, judged, make_template, settings, output,
+def _grade_here(gradable, work, judged, templates, settings, output,
                 store):
     """Grade on this machine with `settings.jobs` at once, judging the
-    lessons `judged`; the template."""
+    lessons `judged`.
+
+    The judges start first (each lists its lessons' calls and writes
+    their inputs), then the `templates` are built, and each notebook
+    starts as soon as its lesson's template is ready. Notebooks do not
+    wait for the judge to be ready (waiting cost 26-28 s of a 93-157 s
+    run of four notebooks); a judge that has already ended without
+    getting ready (an import that fails in its sandbox: it ends within
+    seconds) raises judge_client.JudgeStartFailed, a RuntimeError naming
+    the cause, before a notebook starts, and one that fails later
+    releases the kernels waiting for inputs and stops the run
+    (`JudgeServer.ready_or_starting`)."""
     judge = judge_client.JudgePanel(judged, work, settings)
     try:
-        template = _prepare(judge, judged, make_template)
-        _grade_all(gradable, template, work, judge, settings, output, store)
+        judge.start()
+        templates.start()
+        _grade_all(gradable, templates, work, judge, settings, output,
+                   store)
     finally:
         judge.close()
         (output / "logs").mkdir(exist_ok=True)
         for log_path in judge.log_paths:
             if log_path.is_file():
                 shutil.copy(log_path, output / "logs" / log_path.name)
-    return template
 
 
-def _prepare(judge, lessons, make_template):
-    """The template gradebook, built (or found in the output folder's
-    state) while the judge starts (it lists the calls and writes their
-    inputs). A judge that could not start by then
-    (an import that fails in its sandbox: it ends within seconds) raises
-    judge_client.JudgeStartFailed, a RuntimeError naming the cause, before any
-    notebook runs. Notebooks do not wait for the judge to be ready
-    (waiting cost 26-28 s of a 93-157 s run of four notebooks): one that
-    fails later releases the kernels waiting for inputs and stops the run
-    (`JudgeServer.ready_or_starting`)."""
-    if lessons:
-        judge.start()
-    template = make_template()
-    if lessons:
-        judge.ready_or_starting()
-    return template
-
-
-def _grade_while_judged(entry, template, work, judge, settings):
-    """grade_notebook, unless the judge could not start: then
-    JudgeStartFailed, and the notebook does not run."""
+def _grade_while_judged(entry, templates, work, judge, settings):
+    """grade_notebook once its lesson's template is ready, unless the
+    judge could not start (JudgeStartFailed) or the template could not be
+    made (TemplateFailed): then the notebook does not run."""
+    template = templates.of(entry.lesson)
     judge.ready_or_starting()
     return notebook_grading.grade_notebook(entry, template, work, judge,
                                            settings)
 
 
-def _grade_all(gradable, template, work, judge, settings, output,
+def _grade_all(gradable, templates, work, judge, settings, output,
                store=None):
-    """Grade `gradable` with `settings.jobs` at once; each unit that ends
-    is recorded in `store` (a resume.UnitStore) at once."""
+    """Grade `gradable` with `settings.jobs` at once (`templates`: a
+    templates.Templates); each unit that ends is recorded in `store` (a
+    resume.UnitStore) at once."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(gradable), unit="notebook",
@@ -332,17 +316,20 @@ def _grade_all(gradable, template, work, judge, settings, output,
     # Later lessons train more: start them first so that the pool's
     # workers finish together (longest job first).
     queue = sorted(gradable, key=lambda entry: entry.lesson, reverse=True)
+    # Once a worker slot is free for good, the report's imports use it.
+    spare = _SpareSlot(len(queue), settings.jobs)
     with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        futures = {pool.submit(_grade_while_judged, entry, template, work,
-                               judge, settings): entry
+        futures = {pool.submit(_grade_while_judged, entry, templates,
+                               work, judge, settings): entry
                    for entry in queue}
         for future in as_completed(futures):
             entry = futures[future]
             try:
                 root = future.result()
-            except judge_client.JudgeStartFailed:
-                # No judge: nothing more can be graded. Notebooks that
-                # already run are let finish; their judging fails at once.
+            except (judge_client.JudgeStartFailed, TemplateFailed):
+                # No judge or no template: nothing more can be graded.
+                # Notebooks that already run are let finish; their
+                # judging fails at once.
                 for waiting in futures:
                     waiting.cancel()
                 bar.close()
@@ -357,4 +344,32 @@ def _grade_all(gradable, template, work, judge, settings, output,
             if store is not None:
                 store.save(entry, root)
             bar.update(1)
+            spare.one_done()
     bar.close()
+
+
+class _SpareSlot:
+    """Starts the class report's imports (`report.warm_up`, in a thread of
+    this idle process) as soon as fewer notebooks remain than `jobs`."""
+
+    def __init__(self, remaining, jobs):
+        self.remaining, self.jobs = remaining, max(1, jobs)
+        self.started = False
+        self._check()
+
+    def one_done(self):
+        self.remaining -= 1
+        self._check()
+
+    def _check(self):
+        if not self.started and self.remaining < self.jobs:
+            from trusted_grader.export import report
+
+            self.started = True
+            threading.Thread(target=_quietly, args=(report.warm_up,),
+                             name="report-warm-up", daemon=True).start()
+
+
+def _quietly(function):
+    with contextlib.suppress(Exception):  # the report imports them again
+        function()

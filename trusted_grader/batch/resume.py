@@ -27,8 +27,8 @@ of `grading_error` units are never reused (the next run tries again);
 logs and the merged gradebook are rebuilt from the records of the run's
 units at the end of every run; late-work penalties are computed then, so
 a changed deadline or penalty rule needs no regrading. The run's
-template gradebook is kept too (state/template/), keyed by its lessons'
-fingerprints.
+template gradebooks are kept too (state/template/<lesson>/), each keyed
+by its lesson's fingerprint.
 
 The seed: a run without --seed reuses the seed of the output folder's
 last run (state/run.json), so that its records stay valid; the first run
@@ -346,21 +346,26 @@ class UnitStore:
                 roots.append(working)
         return sorted(roots)
 
-    def template(self, lessons, build):
-        """The template course folder of `lessons`: built by `build()` (a
-        folder holding gradebook.db) once, then kept in state/template/
-        and copied to where `build` would put it."""
-        digest = hashlib.sha256(" ".join(
-            f"{lesson}:{self.fingerprints[lesson]}"
-            for lesson in sorted(lessons)).encode()).hexdigest()
-        cache = self.folder / "template" / digest / "gradebook.db"
+    def template(self, lesson, build):
+        """The template course folder of `lesson`: built by `build()` (a
+        folder holding gradebook.db) once, then kept in
+        state/template/<lesson>/ and found there by later runs, as long
+        as the lesson's fingerprint is the same."""
+        digest = hashlib.sha256(
+            f"{lesson}:{self.fingerprints[lesson]}".encode()).hexdigest()
+        kept = self.folder / "template" / lesson
+        cache = kept / digest / "gradebook.db"
         if cache.is_file():
             return cache.parent
         folder = Path(build())
         if not (folder / "gradebook.db").is_file():
-            return folder  # no lessons: nbgrader made no gradebook
-        shutil.rmtree(self.folder / "template", ignore_errors=True)
+            return folder  # nbgrader made no gradebook
+        shutil.rmtree(kept, ignore_errors=True)
         cache.parent.mkdir(parents=True)
+        for old in (self.folder / "template").iterdir():
+            # One gradebook of all lessons, as earlier versions kept it.
+            if len(old.name) == 64 and old.name.isalnum():
+                shutil.rmtree(old, ignore_errors=True)
         temporary = cache.with_name(f".gradebook.{uuid.uuid4().hex}")
         shutil.copy(folder / "gradebook.db", temporary)
         os.replace(temporary, cache)
