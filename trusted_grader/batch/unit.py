@@ -52,6 +52,10 @@ def load_config(spec):
     course.feedback_directory = "feedback"
     course.db_url = f"sqlite:///{root}/gradebook.db"
     overrides.Execute.timeout = settings.timeout
+    # nbconvert's HTMLExporter, its templates compiled once per run.
+    from trusted_grader.batch.feedback_html import FeedbackExporter
+
+    overrides.GenerateFeedback.exporter_class = FeedbackExporter
     if "demo_cells" in spec:
         from nbgrader.converters import Autograde
         from nbgrader.preprocessors import Execute
