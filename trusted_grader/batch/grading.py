@@ -31,7 +31,12 @@ import shutil
 import sys
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ThreadPoolExecutor,
+    wait,
+)
 from pathlib import Path
 
 from trusted_grader import sandbox
@@ -294,21 +299,34 @@ def _grade_here(gradable, work, judged, templates, settings, output,
                 shutil.copy(log_path, output / "logs" / log_path.name)
 
 
-def _grade_while_judged(entry, templates, work, judge, settings):
-    """grade_notebook once its lesson's template is ready, unless the
-    judge could not start (JudgeStartFailed) or the template could not be
-    made (TemplateFailed): then the notebook does not run."""
+def _run_while_judged(entry, templates, work, judge, settings, judging):
+    """Run the entry's notebook once its lesson's template is ready,
+    unless the judge could not start (JudgeStartFailed) or the template
+    could not be made (TemplateFailed): then the notebook does not run.
+    Its judging and feedback are handed to `judging` (an executor): the
+    future of the unit's root, or the root if there is nothing to judge.
+    """
     template = templates.of(entry.lesson)
     judge.ready_or_starting()
-    return notebook_grading.grade_notebook(entry, template, work, judge,
-                                           settings)
+    root, ran = notebook_grading.run_notebook(entry, template, work,
+                                              judge.inputs, settings)
+    if ran is None:
+        return root
+    return judging.submit(notebook_grading.judge_notebook, ran, judge,
+                          settings)
 
 
 def _grade_all(gradable, templates, work, judge, settings, output,
                store=None):
-    """Grade `gradable` with `settings.jobs` at once (`templates`: a
-    templates.Templates); each unit that ends is recorded in `store` (a
-    resume.UnitStore) at once."""
+    """Grade `gradable` with `settings.jobs` notebooks running at once
+    (`templates`: a templates.Templates); each unit that ends is recorded
+    in `store` (a resume.UnitStore) at once.
+
+    A unit leaves its place among the `jobs` when its notebook has run:
+    its judging and feedback follow in a thread of their own while the
+    next notebook runs. Lesson 04's judge trains the first of each design
+    (10-14 s), and its judgings take turns; a class's lesson-04 notebooks
+    that had kept their places meanwhile left a core idle for as long."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(gradable), unit="notebook",
@@ -318,33 +336,43 @@ def _grade_all(gradable, templates, work, judge, settings, output,
     queue = sorted(gradable, key=lambda entry: entry.lesson, reverse=True)
     # Once a worker slot is free for good, the report's imports use it.
     spare = _SpareSlot(len(queue), settings.jobs)
-    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        futures = {pool.submit(_grade_while_judged, entry, templates,
-                               work, judge, settings): entry
-                   for entry in queue}
-        for future in as_completed(futures):
-            entry = futures[future]
-            try:
-                root = future.result()
-            except (judge_client.JudgeStartFailed, TemplateFailed):
-                # No judge or no template: nothing more can be graded.
-                # Notebooks that already run are let finish; their
-                # judging fails at once.
-                for waiting in futures:
-                    waiting.cancel()
-                bar.close()
-                raise
-            except Exception as error:  # keep the batch going
-                entry.status = "grading_error"
-                entry.detail = f"{type(error).__name__}: {error}"
-                root = None
-            else:
-                notebook_grading.copy_feedback(root, entry.student, entry,
-                                               output)
-            if store is not None:
-                store.save(entry, root)
-            bar.update(1)
-            spare.one_done()
+    with ThreadPoolExecutor(max_workers=max(1, settings.jobs),
+                            thread_name_prefix="notebook") as notebooks, \
+            ThreadPoolExecutor(max_workers=max(1, len(queue)),
+                               thread_name_prefix="judging") as judging:
+        owners = {notebooks.submit(_run_while_judged, entry, templates,
+                                   work, judge, settings, judging): entry
+                  for entry in queue}
+        pending = set(owners)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                entry = owners.pop(future)
+                try:
+                    root = future.result()
+                except (judge_client.JudgeStartFailed, TemplateFailed):
+                    # No judge or no template: nothing more can be
+                    # graded. Notebooks that already run are let finish;
+                    # their judging fails at once.
+                    for waiting in [*owners, *pending]:
+                        waiting.cancel()
+                    bar.close()
+                    raise
+                except Exception as error:  # keep the batch going
+                    entry.status = "grading_error"
+                    entry.detail = f"{type(error).__name__}: {error}"
+                    root = None
+                if isinstance(root, Future):  # its notebook has run
+                    owners[root] = entry
+                    pending.add(root)
+                    continue
+                if root is not None:
+                    notebook_grading.copy_feedback(root, entry.student,
+                                                   entry, output)
+                if store is not None:
+                    store.save(entry, root)
+                bar.update(1)
+                spare.one_done()
     bar.close()
 
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 from trusted_grader.batch import judge_client, submissions, unit
 
@@ -111,6 +112,27 @@ def _die_with_parent():
 
 def grade_notebook(entry, template, work, judge, settings):
     """Autograde, judge and write feedback for one student's lesson."""
+    root, ran = run_notebook(entry, template, work, judge.inputs, settings)
+    return root if ran is None else judge_notebook(ran, judge, settings)
+
+
+class Ran(NamedTuple):
+    """A unit whose notebook has run, waiting for its judging."""
+
+    entry: object
+    root: Path
+    work: Path
+    spec: dict
+    result: dict
+    log: list
+    findings: list
+    library_use: object
+
+
+def run_notebook(entry, template, work, inputs, settings):
+    """The unit's notebook run in its sandboxed kernel (`inputs`: the
+    judges' inputs folder): (root, Ran), or (root, None) when there is
+    nothing to judge (an unreadable notebook, a run over its time)."""
     student, lesson = entry.student, entry.lesson
     root = work / "units" / f"{student}__{lesson}"
     root.mkdir(parents=True)
@@ -124,17 +146,17 @@ def grade_notebook(entry, template, work, judge, settings):
         entry.status = "invalid_notebook"
         entry.detail = f"{entry.detail}: {error}" if entry.detail \
             else str(error)
-        return root
+        return root, None
     spec = {"root": str(root), "settings": settings.trait_values(),
             "lesson": lesson, "student": student, "language": language,
-            "inputs": str(judge.inputs / lesson), "findings": findings}
+            "inputs": str(Path(inputs) / lesson), "findings": findings}
     log = []
     try:
         result = run_unit("autograde", spec, settings.notebook_timeout)
     except subprocess.TimeoutExpired:
         entry.status = "timeout"
         entry.detail = f"grading took over {settings.notebook_timeout} s"
-        return root
+        return root, None
     autograde = result.get("autograde", {})
     log += [autograde.get("log", ""), autograde.get("error", ""),
             result["process_log"], f"seconds: {result.get('seconds')}",
@@ -145,16 +167,25 @@ def grade_notebook(entry, template, work, judge, settings):
     if result.get("comment_error"):  # after the status: not a sign of it
         log.append("'No response.' comments not written: "
                    f"{result['comment_error']}")
+    return root, Ran(entry, root, work, spec, result, log, findings,
+                     library_use)
+
+
+def judge_notebook(ran, judge, settings):
+    """The judge's scores and messages for a unit whose notebook has run
+    (`run_notebook`), written into its gradebook and feedback; its root."""
+    entry, root, spec, log = ran.entry, ran.root, ran.spec, ran.log
+    lesson, findings = entry.lesson, ran.findings
     try:
         if entry.status in {"graded", "timeout"}:
-            judged = judge.judge(lesson, root / "answers", library_use,
-                                 language)
+            judged = judge.judge(lesson, root / "answers", ran.library_use,
+                                 spec["language"])
             log.append(f"judge: {judged['seconds']} s, trainings "
                        f"{judged.get('trainings')}")
             spec["judgement"] = judged["results"]
             # Also the class report's: the mistakes the judge named.
             entry.extra["judgement"] = judged["results"]
-            spec["cell_errors"] = result.get("cell_errors", {})
+            spec["cell_errors"] = ran.result.get("cell_errors", {})
             finished = run_unit("finish", spec, settings.notebook_timeout)
             log += [finished["process_log"],
                     f"seconds: {finished.get('seconds')}"]
@@ -176,14 +207,14 @@ def grade_notebook(entry, template, work, judge, settings):
         entry.status = "timeout"
         entry.detail = "writing the feedback took too long"
     finally:
-        write_log(work, entry, log)
+        write_log(ran.work, entry, log)
     if findings and entry.status in {"graded", "timeout", "kernel_died"}:
         entry.status = "tampered"
         entry.detail = "interferes with grading: " + "; ".join(findings[:4])
         if len(findings) > 4:
             entry.detail += f"; {len(findings) - 4} more"
     if entry.status in {"graded", "timeout", "tampered"}:
-        read_scores(root, student, entry)
+        read_scores(root, entry.student, entry)
     return root
 
 
