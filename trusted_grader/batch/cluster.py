@@ -3,7 +3,8 @@
 The coordinator (the `grade` command) sends each student's lesson to the
 cluster as data: the submission's bytes, the run's settings and seed, and a
 fingerprint of the solutions. A worker grades it exactly as the local pool does
-(`notebook_grading.grade_notebook`: sandboxed kernel, then a judge, then the
+(`notebook_grading.run_notebook` in the sandboxed kernel, then
+`judge_notebook`: a judge, then the
 feedback) and returns the results as data: the entry's status and scores, the
 unit's gradebook, the autograded notebook, the feedback HTML and the log.
 Workers therefore need the same course checkout and requirements, but no shared
@@ -12,7 +13,9 @@ filesystem. The coordinator merges the returned units as it merges local ones.
 Each worker process keeps one judge per grading run (same seed, so the
 same hidden inputs as every other worker) and the coordinator's template
 gradebook, sent with the units; a worker started with `--nthreads 1`
-grades one notebook at a time.
+runs one notebook at a time: once it has run, its judging and feedback
+leave the worker's thread pool (Dask's `secede`) and the next notebook
+starts meanwhile.
 
 Failures: the scheduler moves the units of a worker that dies to another
 worker. A unit whose task fails anyway (it raised, or it was on workers
@@ -31,6 +34,7 @@ other's grades.
 """
 
 import atexit
+import contextlib
 import os
 import shutil
 import socket
@@ -181,8 +185,14 @@ def grade_remotely(request):
         # notebook runs; one still starting releases its kernel if it
         # fails (see judge_client.JudgeServer.ready_or_starting).
         run.judge.ready_or_starting()
-        root = notebook_grading.grade_notebook(entry, run.template, run.work,
-                                      run.judge, run.settings)
+        root, ran = notebook_grading.run_notebook(
+            entry, run.template, run.work, run.judge.inputs, run.settings)
+        if ran is not None:
+            # Its judging and feedback leave the worker's place to the
+            # next notebook, as the local pool does (grading._grade_all).
+            _leave_the_pool()
+            root = notebook_grading.judge_notebook(ran, run.judge,
+                                                   run.settings)
         return {"entry": {name: getattr(entry, name) for name in
                           ("status", "detail", "score", "max_score",
                            "needs_manual_grade", "extra")},
@@ -198,6 +208,15 @@ def grade_remotely(request):
     finally:
         shutil.rmtree(task, ignore_errors=True)
         shutil.rmtree(unit, ignore_errors=True)
+
+
+def _leave_the_pool():
+    """Dask's secede: this task's thread leaves the worker's pool, which
+    starts the next task meanwhile (nothing outside a worker)."""
+    from distributed import secede
+
+    with contextlib.suppress(ValueError):  # not in a worker's task
+        secede()
 
 
 def _unit_files(root):
