@@ -1,11 +1,14 @@
 """Grade one notebook (a unit): scan, autograde, judge, write feedback.
 
-The same on this machine (`grading`, a thread per unit) and on a Dask
-worker (`cluster.grade_remotely`): both call `grade_notebook`, which runs
-each nbgrader step (`unit`) in a process forked from a server that has
-nbgrader imported, asks the run's judge (`judge_client`) to score the
-recorded answers, and reads the scores back from the unit's gradebook.
-Neither the run as a whole nor the cluster is known here.
+The same on this machine (`grading`) and on a Dask worker
+(`cluster.grade_remotely`): both call `run_notebook` (the scan, then the
+notebook in its sandboxed kernel), then `judge_notebook` (the run's judge,
+`judge_client`, scores the recorded answers; the finish step writes them
+into the unit's gradebook and feedback; the scores are read back), each
+nbgrader step (`unit`) in a process forked from a server that has
+nbgrader imported (`preload`). Between the two, the caller may let
+another notebook run (`grade_notebook` does both in turn). Neither the
+run as a whole nor the cluster is known here.
 """
 
 import contextlib
