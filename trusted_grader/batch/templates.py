@@ -12,23 +12,15 @@ any notebook could start. Each is kept in the output folder's state
 (`resume.UnitStore.template`) for the next run.
 
 The merged gradebook of the run, and the one a Dask worker receives,
-start from `combined()`: the lessons' templates in one gradebook, their
-rows copied table by table (they share nbgrader's schema and no row:
-every id is a fresh UUID, and the course's rows are the same).
+start from `combined()`: the lessons' templates in one gradebook, each
+lesson copied into the first as the merged gradebook copies lessons.
 """
 
-import contextlib
 import shutil
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from trusted_grader.batch import notebook_grading
-
-# Tables whose rows are the same in every template: nbgrader's course rows
-# (copied where missing) and the schema revision (kept from the first).
-SHARED_TABLES = ("course",)
-SAME_TABLES = ("alembic_version",)
 
 
 class TemplateFailed(RuntimeError):
@@ -114,30 +106,21 @@ class Templates:
 
 def combine(gradebooks, target):
     """One gradebook at `target` holding the lessons of `gradebooks`
-    (files made by generate_assignment with one nbgrader: same schema)."""
+    (files made by generate_assignment with one nbgrader: same schema),
+    each copied as the merged gradebook copies them
+    (`export.merge.copy_lessons`)."""
+    # Imported here, as grading imports export: not at the command's start.
+    from nbgrader.api import Gradebook
+
+    from trusted_grader.export.merge import copy_lessons
+
     target = Path(target)
     target.unlink(missing_ok=True)
     if not gradebooks:
         return target
     shutil.copy(gradebooks[0], target)
-    with contextlib.closing(sqlite3.connect(target)) as connection:
-        tables = [name for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-            "name NOT LIKE 'sqlite_%' ORDER BY rowid")]
-        for number, source in enumerate(gradebooks[1:]):
-            alias = f"lesson{number}"
-            connection.execute(f"ATTACH DATABASE ? AS {alias}",
-                               (str(source),))
-            for table in (name for name in tables
-                          if name not in SAME_TABLES):
-                columns = ", ".join(
-                    f'"{row[1]}"' for row in connection.execute(
-                        f'PRAGMA main.table_info("{table}")'))
-                verb = "INSERT OR IGNORE" if table in SHARED_TABLES \
-                    else "INSERT"
-                connection.execute(
-                    f'{verb} INTO main."{table}" ({columns}) '
-                    f'SELECT {columns} FROM {alias}."{table}"')
-            connection.commit()
-            connection.execute(f"DETACH DATABASE {alias}")
+    with Gradebook(f"sqlite:///{target}") as combined:
+        for source in gradebooks[1:]:
+            with Gradebook(f"sqlite:///{source}") as lesson:
+                copy_lessons(lesson, combined)
     return target
